@@ -1,0 +1,43 @@
+//! `rike`: the command-line front end.
+//!
+//! `rike` with no arguments dissects an embedded sample capture;
+//! `rike dissect [--json] FILE…` dissects pcap/pcapng files.
+
+mod dissect_cmd;
+mod json;
+mod text;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// ISAKMP / IKEv1 / IKEv2 toolkit.
+#[derive(Parser, Debug)]
+#[command(name = "rike", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Dissect the IKE traffic of pcap/pcapng captures (UDP 500, UDP 4500
+    /// with NAT-T, RFC 8229 TCP). Without FILE, an embedded sample.
+    Dissect(dissect_cmd::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::Dissect(args)) => dissect_cmd::run(&args),
+        None => dissect_cmd::run(&dissect_cmd::Args::default()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is_empty() => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("rike: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! The dissection model behind the CLI and the Wireshark plugin: a static
+//! field catalogue and, per buffer, a flat pre-order list of records plus
+//! expert infos. All protocol knowledge stays here; renderers and the C
+//! plugin only walk records.
+
+mod catalogue;
+mod record;
+mod value;
+mod walk;
+
+pub use catalogue::{
+    Base, Expert, ExpertDesc, Field, FieldDesc, FieldKind, Severity, ValueNames, CATALOGUE, EXPERTS,
+};
+pub use record::{Dissection, ExpertRecord, Record};
+pub use value::{display, hex, value_of, Value};
+pub use walk::{dissect, Carrier};

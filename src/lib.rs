@@ -1,0 +1,7 @@
+//! rike: ISAKMP / IKEv1 / IKEv2 for Rust and C.
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod capture;
+pub mod dissect;
+pub mod wire;

@@ -1,0 +1,58 @@
+//! IKEv1 Delete payload (RFC 2408 §3.15).
+
+use crate::wire::error::{Mode, Result};
+use crate::wire::reader::{be_u16, be_u32, be_u8, run};
+use crate::wire::registry::{Doi, ProtocolIdV1};
+
+/// Delete payload body.
+#[derive(Clone, Copy, Debug)]
+pub struct Delete<'a> {
+    /// Domain of Interpretation.
+    pub doi: Doi,
+    /// Protocol ID.
+    pub protocol_id: ProtocolIdV1,
+    /// SPI size.
+    pub spi_size: u8,
+    /// Declared number of SPIs.
+    pub num_spis: u16,
+    /// The SPIs, concatenated.
+    pub spis_raw: &'a [u8],
+    base: &'a [u8],
+}
+
+impl<'a> Delete<'a> {
+    /// Parses the body; strict mode also checks that the SPI bytes are
+    /// exactly `spi_size × num_spis`.
+    pub fn parse(base: &'a [u8], body: &'a [u8], mode: Mode) -> Result<Self> {
+        let (spis_raw, (doi, p, spi_size, n)) = run(base, body, (be_u32, be_u8, be_u8, be_u16))?;
+        let d = Delete {
+            doi: Doi(doi),
+            protocol_id: ProtocolIdV1(p),
+            spi_size,
+            num_spis: n,
+            spis_raw,
+            base,
+        };
+        if mode == Mode::Strict {
+            d.check()?;
+        }
+        Ok(d)
+    }
+
+    /// Checks the SPI bytes against size × count.
+    pub fn check(&self) -> Result<()> {
+        super::super::v2::check_spi_list(self.base, self.spis_raw, self.spi_size, self.num_spis)
+    }
+
+    /// The SPIs (whole ones only; see [`Delete::check`]).
+    pub fn spis(&self) -> impl Iterator<Item = &'a [u8]> + 'a {
+        let n = usize::from(self.spi_size);
+        let count = if n == 0 {
+            0
+        } else {
+            usize::from(self.num_spis)
+        };
+        let raw = self.spis_raw;
+        (0..count).map_while(move |i| raw.get(i * n..i * n + n))
+    }
+}
