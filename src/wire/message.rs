@@ -79,12 +79,10 @@ impl<'a> Message<'a> {
     /// The payload chain. Empty for an encrypted IKEv1 message (decrypt the
     /// body first) or an unknown version.
     pub fn payloads(&self) -> PayloadIter<'a> {
-        let next = if self.encrypted_v1_body().is_some() || self.header.ike_version().is_none() {
-            PayloadType::NONE
-        } else {
-            self.header.next_payload
-        };
-        PayloadIter::new(self.bytes, self.body(), next)
+        if self.encrypted_v1_body().is_some() || self.header.ike_version().is_none() {
+            return PayloadIter::new(self.bytes, &[], PayloadType::NONE);
+        }
+        PayloadIter::new(self.bytes, self.body(), self.header.next_payload)
     }
 }
 

@@ -16,7 +16,9 @@ mod substruct;
 pub mod transport;
 pub mod v1;
 pub mod v2;
+pub mod validate;
 
 pub use error::{ErrorKind, Mode, WireError};
 pub use header::{Flags, Header, IkeVersion, PayloadHeader, Version};
 pub use message::{Message, PayloadIter, RawPayload};
+pub use validate::{validate, WalkStats};
