@@ -36,8 +36,9 @@ pub enum Segment<'a> {
         /// The UDP payload (without the UDP header); only the captured part
         /// when `truncated`.
         payload: Cow<'a, [u8]>,
-        /// The capture length cut the datagram short (snaplen, or a first
-        /// IP fragment cut short so that it could never be reassembled).
+        /// The datagram is incomplete: the capture length cut it short (or
+        /// a first IP fragment that could never be reassembled), or its UDP
+        /// length claims more than the IP packet holds.
         truncated: bool,
     },
     /// The next in-order bytes of one direction of a TCP stream.
@@ -346,12 +347,11 @@ fn udp<'a>(frame: u32, ip: IpPacket<'a>, out: &mut Vec<Segment<'a>>) -> &'static
     if len < 8 {
         return "invalid UDP length";
     }
+    // A datagram cut short by the capture length, or whose UDP length
+    // claims more than the IP packet holds, is still reported with what is
+    // there (marked truncated): a dissector can show its header, as
+    // Wireshark does.
     let truncated = len > ip.payload.len();
-    if truncated && !ip.truncated {
-        return "UDP length exceeds the IP payload";
-    }
-    // A datagram cut short by the capture length is still reported (with
-    // what was captured): a dissector can show its header.
     let end = len.min(ip.payload.len());
     out.push(Segment::Udp {
         frame,

@@ -64,9 +64,26 @@ pub fn value_of<'a>(d: &Dissection, rec: &Record, buf: &'a [u8]) -> Value<'a> {
             .unwrap_or(Value::Bytes(bytes)),
         FieldKind::String => match rec.text {
             Some(t) => Value::Str(d.text_of(t).to_owned()),
-            None => Value::Str(String::from_utf8_lossy(bytes).into_owned()),
+            None => Value::Str(printable(bytes)),
         },
     }
+}
+
+/// Text from wire bytes for display: invalid UTF-8 replaced, control
+/// characters escaped (`\0`, `\x1b` …) so a terminal shows what is there.
+pub fn printable(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let mut s = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\0' => s.push_str("\\0"),
+            c if c.is_control() => {
+                let _ = write!(s, "\\x{:02x}", c as u32);
+            }
+            c => s.push(c),
+        }
+    }
+    s
 }
 
 /// Lower-case hex without separators.

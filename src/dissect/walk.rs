@@ -218,7 +218,7 @@ impl<'a> Walker<'a> {
             .messages
             .push((clamp32(start), clamp32(msg.bytes.len())));
         self.header(&msg);
-        if let Some(e) = msg.anomaly {
+        for e in msg.anomalies.into_iter().flatten() {
             self.wire_error(input, e);
         }
         self.summary(&msg);
@@ -569,6 +569,23 @@ impl<'a> Walker<'a> {
                 self.add_at(Field::KeDhGroup, fixed, 0, 2);
                 self.add_at(Field::Reserved, fixed, 2, 2);
                 self.add(Field::KeData, k.data);
+                let lens = k.method.data_lengths();
+                if !lens.is_empty() && !lens.contains(&k.data.len()) {
+                    let off = self.off(k.data);
+                    self.expert(
+                        Expert::BadValue,
+                        off,
+                        &format!(
+                            "key exchange data is {} octets; {} needs {}",
+                            k.data.len(),
+                            k.method,
+                            lens.iter()
+                                .map(|l| l.to_string())
+                                .collect::<Vec<_>>()
+                                .join(" or ")
+                        ),
+                    );
+                }
             }
             P::Identification(id) => {
                 let fixed = self.fixed_before(id.data, 4);
@@ -858,9 +875,11 @@ impl<'a> Walker<'a> {
                 }
                 IdData::Fqdn(_) => {
                     w.add(Field::IdFqdn, data);
+                    w.check_text(data, "FQDN");
                 }
                 IdData::UserFqdn(_) => {
                     w.add(Field::IdUserFqdn, data);
+                    w.check_text(data, "user FQDN");
                 }
                 IdData::DerAsn1Dn(_) => {
                     w.add(Field::IdDn, data);
@@ -881,10 +900,37 @@ impl<'a> Walker<'a> {
         });
     }
 
+    /// Names must be printable text: flag NUL and control octets (they
+    /// have crashed printers that took the name for a C string).
+    fn check_text(&mut self, data: &[u8], what: &str) {
+        if let Some(i) = data.iter().position(|&b| b < 0x20 || b == 0x7f) {
+            let off = self.off(data) + i;
+            self.expert(
+                Expert::BadValue,
+                off,
+                &format!("{what} contains control octet 0x{:02x}", data[i]),
+            );
+        }
+    }
+
     fn proposals(&mut self, msg: &'a [u8], props: ProposalIter<'a>, version: IkeVersion) {
+        let mut expected = 1u16;
         for p in props {
             match p {
-                Ok(p) => self.proposal(msg, &p, version),
+                Ok(p) => {
+                    self.proposal(msg, &p, version);
+                    // RFC 7296 §3.3.1: numbered 1, 2, 3 … (IKEv1 reuses a
+                    // number for an AND of protocols, RFC 2408 §4.2).
+                    if version == IkeVersion::V2 && u16::from(p.number) != expected {
+                        let off = self.off(p.raw) + 4;
+                        self.expert(
+                            Expert::BadValue,
+                            off,
+                            &format!("proposal number {} where {expected} was due", p.number),
+                        );
+                    }
+                    expected = u16::from(p.number).saturating_add(1);
+                }
                 Err(e) => {
                     self.broken_header(msg, &e, PayloadType::PROPOSAL, IkeVersion::V1);
                     self.wire_error(msg, e);

@@ -14,9 +14,9 @@ pub struct Message<'a> {
     /// The message bytes, header included, as far as the header length
     /// reaches (clamped to the bytes present in lax mode).
     pub bytes: &'a [u8],
-    /// A header-level anomaly accepted in lax mode (length mismatch,
+    /// Header-level anomalies accepted in lax mode (length mismatch,
     /// unknown version); always `None` in strict mode.
-    pub anomaly: Option<WireError>,
+    pub anomalies: [Option<WireError>; 2],
 }
 
 impl<'a> Message<'a> {
@@ -29,7 +29,7 @@ impl<'a> Message<'a> {
     pub fn parse(input: &'a [u8], mode: Mode) -> Result<Message<'a>> {
         let header = Header::parse(input)?;
         let declared = header.length as usize;
-        let mut anomaly = None;
+        let mut anomalies = [None, None];
         let mut end = declared;
         if declared != input.len() || declared < HEADER_LEN {
             let e = WireError::new(
@@ -42,7 +42,7 @@ impl<'a> Message<'a> {
             if mode == Mode::Strict {
                 return Err(e);
             }
-            anomaly = Some(e);
+            anomalies[0] = Some(e);
             end = declared.clamp(HEADER_LEN, input.len());
         }
         if header.ike_version().is_none() {
@@ -50,12 +50,12 @@ impl<'a> Message<'a> {
             if mode == Mode::Strict {
                 return Err(e);
             }
-            anomaly.get_or_insert(e);
+            anomalies[1] = Some(e);
         }
         Ok(Message {
             header,
             bytes: &input[..end],
-            anomaly,
+            anomalies,
         })
     }
 
@@ -249,7 +249,7 @@ mod tests {
             }
         ));
         let m = Message::parse(&b, Mode::Lax).unwrap();
-        assert!(m.anomaly.is_some());
+        assert!(m.anomalies[0].is_some());
         assert_eq!(m.bytes.len(), 28);
     }
 

@@ -176,6 +176,38 @@ registry! {
     ML_KEM_1024 = 37 => "ml-kem-1024";
 }
 
+impl KeMethod {
+    /// The valid lengths of the Key Exchange Data for this method: the
+    /// public value of a Diffie-Hellman group (MODP padded to the prime's
+    /// size, RFC 7296 §3.4; ECP x‖y, RFC 5903 §7; Curve25519/448, RFC 8031
+    /// §2), or for ML-KEM the encapsulation key (initiator) and the
+    /// ciphertext (responder), FIPS 203 Table 3. Empty when unknown.
+    pub const fn data_lengths(self) -> &'static [usize] {
+        match self.0 {
+            1 => &[96],
+            2 | 22 => &[128],
+            5 => &[192],
+            14 | 23 | 24 => &[256],
+            15 => &[384],
+            16 => &[512],
+            17 => &[768],
+            18 => &[1024],
+            19 | 28 => &[64],
+            20 | 29 => &[96],
+            21 => &[132],
+            25 => &[48],
+            26 | 27 => &[56],
+            30 => &[128],
+            31 => &[32],
+            32 => &[56],
+            35 => &[800, 768],
+            36 => &[1184, 1088],
+            37 => &[1568],
+            _ => &[],
+        }
+    }
+}
+
 registry! {
     /// Transform type 5 IDs, RFC 7296 §3.3.2 as renamed by RFC 9827
     /// (0 was "No Extended Sequence Numbers", 1 was "Extended Sequence
