@@ -37,9 +37,9 @@ pub enum FieldKind {
     String,
     /// A frame number (`FT_FRAMENUM`), value given in the record.
     FrameNum,
-    /// A relative time in milliseconds (`FT_RELATIVE_TIME` on the C side),
+    /// A relative time in nanoseconds (`FT_RELATIVE_TIME` on the C side),
     /// value given in the record.
-    TimeMs,
+    RelTimeNs,
 }
 
 /// Display base of an integer field.
@@ -355,6 +355,16 @@ catalogue! {
     TcpLength => "rike.tcp.length", "RFC 8229 frame length", U16, Dec, 0, None, None;
     EspSpi => "rike.esp.spi", "ESP SPI", U32, Hex, 0, None, None;
     EspSequence => "rike.esp.sequence", "ESP Sequence", U32, Dec, 0, None, None;
+    // ---- capture analysis (rike only, except the reassembly fields)
+    ResponseIn => "rike.response_in", "Response in frame", FrameNum, NB, 0, None, None;
+    ResponseTo => "rike.response_to", "Request in frame", FrameNum, NB, 0, None, None;
+    ResponseTime => "rike.response_time", "Response time", RelTimeNs, NB, 0, None, None;
+    RetransmissionOf => "rike.retransmission_of", "Retransmission of frame", FrameNum, NB, 0, None, None;
+    FragmentsReceived => "rike.fragment.status", "Fragments", String, NB, 0, None, None;
+    FragmentsMissing => "rike.fragment.missing", "Fragments missing", String, NB, 0, None, None;
+    ReassembledIn => "rike.reassembled.in", "Reassembled in frame", FrameNum, NB, 0, None, None;
+    Fragments => "rike.fragments", "Message fragments", Label, NB, 0, None, None;
+    Fragment => "rike.fragment", "Message fragment", FrameNum, NB, 0, None, None;
 }
 
 impl Field {
@@ -416,6 +426,8 @@ experts! {
     UnknownCritical => "rike.critical.unknown", Warning, "Unknown payload with the critical bit set";
     FragmentNumberInvalid => "rike.fragment_number.invalid", Error, "Invalid fragment numbering";
     Encrypted => "rike.encrypted", Note, "Encrypted content (no keys)";
+    Retransmission => "rike.retransmission", Note, "Retransmission";
+    FragmentsMissing => "rike.fragment.incomplete", Warning, "Fragments missing";
 }
 
 impl Expert {

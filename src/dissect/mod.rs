@@ -5,6 +5,7 @@
 
 mod catalogue;
 mod record;
+mod state;
 mod value;
 mod walk;
 
@@ -12,5 +13,6 @@ pub use catalogue::{
     Base, Expert, ExpertDesc, Field, FieldDesc, FieldKind, Severity, ValueNames, CATALOGUE, EXPERTS,
 };
 pub use record::{Dissection, ExpertRecord, Record};
+pub use state::{CaptureState, PduInfo};
 pub use value::{display, hex, value_of, Value};
 pub use walk::{dissect, Carrier};

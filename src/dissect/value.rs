@@ -53,7 +53,7 @@ pub fn value_of<'a>(d: &Dissection, rec: &Record, buf: &'a [u8]) -> Value<'a> {
         FieldKind::U8 | FieldKind::U16 | FieldKind::U32 | FieldKind::U64 => {
             Value::UInt(masked(rec.value.unwrap_or_else(|| be(bytes))))
         }
-        FieldKind::FrameNum | FieldKind::TimeMs => Value::UInt(rec.value.unwrap_or(0)),
+        FieldKind::FrameNum | FieldKind::RelTimeNs => Value::UInt(rec.value.unwrap_or(0)),
         FieldKind::Bool { .. } => Value::Bool(masked(rec.value.unwrap_or_else(|| be(bytes))) != 0),
         FieldKind::Bytes => Value::Bytes(bytes),
         FieldKind::Ipv4 => <[u8; 4]>::try_from(bytes)
@@ -121,6 +121,14 @@ pub fn display(d: &Dissection, rec: &Record, buf: &[u8]) -> String {
         (Value::None, _) => {
             s.push_str(label);
             return s;
+        }
+        (Value::UInt(n), FieldKind::RelTimeNs) => {
+            let _ = write!(
+                s,
+                ": {}.{:09} seconds",
+                n / 1_000_000_000,
+                n % 1_000_000_000
+            );
         }
         (Value::UInt(n), _) => {
             let num = match desc.base {

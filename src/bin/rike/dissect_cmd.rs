@@ -5,7 +5,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 
 use rike::capture::{Capture, Decoder, Pdu, PduExtractor, Ports, Segment};
-use rike::dissect::{dissect, Carrier};
+use rike::dissect::{CaptureState, Carrier, PduInfo};
 
 /// The sample shown by `rike` without arguments: crafted IKEv1 Main,
 /// Aggressive and Quick Mode, IKEv2 IKE_SA_INIT, NAT-T on UDP 4500, RFC 7383
@@ -85,47 +85,45 @@ fn one(
     ports: &Ports,
 ) -> Result<(), String> {
     let capture = Capture::parse(data).map_err(|e| format!("{name}: {e}"))?;
-    let mut decoder = Decoder::new();
-    let mut extractor = PduExtractor::new(ports.clone());
-    let mut segments: Vec<Segment<'_>> = Vec::new();
-    let mut pdus: Vec<Pdu<'_>> = Vec::new();
-    let mut trailing_error = None;
-    let mut count = 0usize;
-    for frame in capture.frames() {
-        let frame = match frame {
-            Ok(f) => f,
-            Err(e) => {
-                trailing_error = Some(e);
-                break;
-            }
+    // Two passes, like `tshark -2`: the first teaches the capture state
+    // (so a request can name the frame of its response), the second prints.
+    let mut state = CaptureState::new();
+    walk(&capture, ports, &mut |pdu, time_ns, _| {
+        let info = PduInfo {
+            frame: pdu.frame,
+            time_ns,
+            visited: false,
+            carrier: pdu.carrier,
         };
-        let time = frame.timestamp.as_secs_f64();
-        segments.clear();
-        decoder.decode(&frame, &mut segments);
-        pdus.clear();
-        for s in &segments {
-            extractor.push(s, &mut pdus);
+        state.dissect(&info, &pdu.bytes);
+        Ok(())
+    })?;
+    let mut count = 0usize;
+    let (extractor, trailing_error) = walk(&capture, ports, &mut |pdu, time_ns, time| {
+        let info = PduInfo {
+            frame: pdu.frame,
+            time_ns,
+            visited: true,
+            carrier: pdu.carrier,
+        };
+        let d = state.dissect(&info, &pdu.bytes);
+        if pdu.carrier == Carrier::TcpPrefix && json {
+            return Ok(());
         }
-        for pdu in &pdus {
-            let d = dissect(&pdu.bytes, pdu.carrier);
-            if pdu.carrier == Carrier::TcpPrefix && json {
-                continue;
-            }
-            count += 1;
-            let item = Item {
-                file: name,
-                pdu,
-                dissection: &d,
-                time,
-            };
-            let r = if json {
-                super::json::write_item(out, &item)
-            } else {
-                super::text::write_item(out, &item)
-            };
-            r.map_err(out_err)?;
-        }
-    }
+        count += 1;
+        let item = Item {
+            file: name,
+            pdu,
+            dissection: &d,
+            time,
+        };
+        let r = if json {
+            super::json::write_item(out, &item)
+        } else {
+            super::text::write_item(out, &item)
+        };
+        r.map_err(out_err)
+    })?;
     for (frame, e) in &extractor.errors {
         eprintln!("rike: {name}: frame {frame}: RFC 8229 stream abandoned: {e}");
     }
@@ -137,4 +135,42 @@ fn one(
         Some(e) => Err(format!("{name}: {e} (after {count} IKE messages)")),
         None => Ok(()),
     }
+}
+
+type Visit<'v> = dyn FnMut(&Pdu<'_>, u64, f64) -> Result<(), String> + 'v;
+
+/// Runs every frame of the capture through the decoder and the PDU
+/// extractor, calling `visit(pdu, time_ns, time_s)` for each PDU. Returns
+/// the extractor (for its errors) and the container error that ended the
+/// walk early, if any.
+fn walk(
+    capture: &Capture<'_>,
+    ports: &Ports,
+    visit: &mut Visit<'_>,
+) -> Result<(PduExtractor, Option<rike::capture::CaptureError>), String> {
+    let mut decoder = Decoder::new();
+    let mut extractor = PduExtractor::new(ports.clone());
+    let mut segments: Vec<Segment<'_>> = Vec::new();
+    let mut pdus: Vec<Pdu<'_>> = Vec::new();
+    for frame in capture.frames() {
+        let frame = match frame {
+            Ok(f) => f,
+            Err(e) => return Ok((extractor, Some(e))),
+        };
+        let time = frame.timestamp.as_secs_f64();
+        let time_ns = u64::try_from(frame.timestamp.secs)
+            .unwrap_or(0)
+            .saturating_mul(1_000_000_000)
+            .saturating_add(u64::from(frame.timestamp.nanos));
+        segments.clear();
+        decoder.decode(&frame, &mut segments);
+        pdus.clear();
+        for s in &segments {
+            extractor.push(s, &mut pdus);
+        }
+        for pdu in &pdus {
+            visit(pdu, time_ns, time)?;
+        }
+    }
+    Ok((extractor, None))
 }
