@@ -4,4 +4,5 @@
 
 pub mod capture;
 pub mod dissect;
+pub mod ffi;
 pub mod wire;

@@ -500,7 +500,9 @@ impl<'a> Walker<'a> {
                 self.add_at(Field::DeleteProtoIdV1, fixed, 4, 1);
                 self.add_at(Field::SpiSize, fixed, 5, 1);
                 self.add_at(Field::SpiNum, fixed, 6, 2);
-                for s in del.spis() {
+                // An SPI size of 0 (the IKE SA itself) lists nothing,
+                // whatever the count says.
+                for s in del.spis().take_while(|s| !s.is_empty()) {
                     self.add(Field::DeleteSpi, s);
                 }
                 if let Err(e) = del.check() {
@@ -640,7 +642,9 @@ impl<'a> Walker<'a> {
                 self.add_at(Field::DeleteProtoIdV2, fixed, 0, 1);
                 self.add_at(Field::SpiSize, fixed, 1, 1);
                 self.add_at(Field::SpiNum, fixed, 2, 2);
-                for s in del.spis() {
+                // An SPI size of 0 (the IKE SA itself) lists nothing,
+                // whatever the count says.
+                for s in del.spis().take_while(|s| !s.is_empty()) {
                     self.add(Field::DeleteSpi, s);
                 }
                 if let Err(e) = del.check() {

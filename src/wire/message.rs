@@ -80,9 +80,14 @@ impl<'a> Message<'a> {
     /// body first) or an unknown version.
     pub fn payloads(&self) -> PayloadIter<'a> {
         if self.encrypted_v1_body().is_some() || self.header.ike_version().is_none() {
-            return PayloadIter::new(self.bytes, &[], PayloadType::NONE);
+            return PayloadIter::new(self.bytes, &[], PayloadType::NONE, IkeVersion::V1);
         }
-        PayloadIter::new(self.bytes, self.body(), self.header.next_payload)
+        PayloadIter::new(
+            self.bytes,
+            self.body(),
+            self.header.next_payload,
+            self.version(),
+        )
     }
 }
 
@@ -108,18 +113,21 @@ pub struct PayloadIter<'a> {
     base: &'a [u8],
     rest: &'a [u8],
     next: PayloadType,
+    version: IkeVersion,
     done: bool,
     after_encrypted: bool,
 }
 
 impl<'a> PayloadIter<'a> {
     /// Walks the chain in `data` (inside `base`, which offsets are measured
-    /// from) whose first payload has type `first`.
-    pub fn new(base: &'a [u8], data: &'a [u8], first: PayloadType) -> Self {
+    /// from) whose first payload has type `first`. `version` decides whether
+    /// payloads 46/53 (IKEv2 SK/SKF, which end the chain) are special.
+    pub fn new(base: &'a [u8], data: &'a [u8], first: PayloadType, version: IkeVersion) -> Self {
         PayloadIter {
             base,
             rest: data,
             next: first,
+            version,
             done: false,
             after_encrypted: false,
         }
@@ -171,7 +179,9 @@ impl<'a> Iterator for PayloadIter<'a> {
                 // SK and SKF must be last: their next-payload names the
                 // first payload inside the encrypted data (RFC 7296 §3.14,
                 // RFC 7383 §2.5).
-                if payload_type == PayloadType::V2_SK || payload_type == PayloadType::V2_SKF {
+                if self.version == IkeVersion::V2
+                    && (payload_type == PayloadType::V2_SK || payload_type == PayloadType::V2_SKF)
+                {
                     self.next = PayloadType::NONE;
                     self.after_encrypted = true;
                 }

@@ -184,7 +184,7 @@ fn emit_v1(o: &mut Out, p: &v1::Payload<'_>) -> Result<(), WireError> {
             o.u32(d.doi.0);
             o.u8(d.protocol_id.0);
             o.u8(d.spi_size);
-            o.u16(d.spis().count() as u16);
+            o.u16(d.num_spis);
             d.spis().for_each(|s| o.bytes(s));
         }
         P::Attributes(c) => {
@@ -255,7 +255,7 @@ fn emit_v2(o: &mut Out, p: v2::Payload<'_>) -> Result<(), WireError> {
         P::Delete(d) => {
             o.u8(d.protocol_id.0);
             o.u8(d.spi_size);
-            o.u16(d.spis().count() as u16);
+            o.u16(d.num_spis);
             d.spis().for_each(|s| o.bytes(s));
         }
         P::TrafficSelectors(ts) => {

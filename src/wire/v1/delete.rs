@@ -44,15 +44,11 @@ impl<'a> Delete<'a> {
         super::super::v2::check_spi_list(self.base, self.spis_raw, self.spi_size, self.num_spis)
     }
 
-    /// The SPIs (whole ones only; see [`Delete::check`]).
+    /// The SPIs: `num_spis` of them (empty slices when the SPI size is 0),
+    /// whole ones only (see [`Delete::check`]).
     pub fn spis(&self) -> impl Iterator<Item = &'a [u8]> + 'a {
         let n = usize::from(self.spi_size);
-        let count = if n == 0 {
-            0
-        } else {
-            usize::from(self.num_spis)
-        };
         let raw = self.spis_raw;
-        (0..count).map_while(move |i| raw.get(i * n..i * n + n))
+        (0..usize::from(self.num_spis)).map_while(move |i| raw.get(i * n..i * n + n))
     }
 }

@@ -2,6 +2,7 @@
 //! GDOI RFC 6407 §5.1).
 
 use crate::wire::error::{Mode, Result};
+use crate::wire::header::IkeVersion;
 use crate::wire::message::PayloadIter;
 use crate::wire::proposal::ProposalIter;
 use crate::wire::reader::{be_u32, be_u8, run, take};
@@ -65,6 +66,6 @@ impl<'a> Sa<'a> {
     /// GDOI: the SA attribute payloads (SAK, SAT, GAP) as a payload chain.
     pub fn gdoi_payloads(&self) -> Option<PayloadIter<'a>> {
         self.gdoi
-            .map(|(np, _)| PayloadIter::new(self.base, self.rest, np))
+            .map(|(np, _)| PayloadIter::new(self.base, self.rest, np, IkeVersion::V1))
     }
 }
