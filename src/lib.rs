@@ -3,6 +3,7 @@
 #![warn(missing_docs)]
 
 pub mod capture;
+pub mod crypto;
 pub mod dissect;
 pub mod ffi;
 pub mod wire;

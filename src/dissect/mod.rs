@@ -4,6 +4,7 @@
 //! plugin only walk records.
 
 mod catalogue;
+pub mod keys;
 mod record;
 mod state;
 mod value;

@@ -41,6 +41,9 @@ impl From<WireError> for ReemitError {
 
 /// Parses `bytes` strictly and writes the message again from its fields.
 pub fn reemit(bytes: &[u8]) -> Result<Vec<u8>, ReemitError> {
+    // Everything the strict walk rejects is refused here too, so the round
+    // trip is only claimed for messages the engine would accept.
+    super::validate::validate(bytes)?;
     let msg = Message::parse(bytes, Mode::Strict)?;
     let mut b = MessageBuilder::new(&msg.header);
     if let Some(body) = msg.encrypted_v1_body() {
