@@ -323,6 +323,12 @@ catalogue! {
     TsBody => "rike.ts.body", "Selector data", Bytes, NB, 0, None, None;
     // ---- encrypted
     EncData => "rike.enc.data", "Encrypted Data", Bytes, NB, 0, None, None;
+    EncIv => "rike.enc.iv", "Initialization Vector", Bytes, NB, 0, None, None;
+    EncIcd => "rike.enc.icd", "Integrity Checksum Data", Bytes, NB, 0, None, None;
+    EncDecrypted => "rike.enc.decrypted", "Decrypted Data", Label, NB, 0, None, None;
+    EncReassembled => "rike.enc.reassembled", "Reassembled Data", Label, NB, 0, None, None;
+    EncPadding => "rike.enc.padding", "Padding", Bytes, NB, 0, None, None;
+    EncPadLength => "rike.enc.pad_length", "Pad Length", U8, Dec, 0, None, None;
     FragNumber => "rike.frag.number", "Fragment Number", U16, Dec, 0, None, None;
     FragTotal => "rike.frag.total", "Total Fragments", U16, Dec, 0, None, None;
     FragPacketId => "rike.frag.packetid", "Frag ID", U16, Hex, 0, None, None;
@@ -427,6 +433,8 @@ experts! {
     FragmentNumberInvalid => "rike.fragment_number.invalid", Error, "Invalid fragment numbering";
     Encrypted => "rike.encrypted", Note, "Encrypted content (no keys)";
     Retransmission => "rike.retransmission", Note, "Retransmission";
+    IcvIncorrect => "rike.ikev2.integrity_checksum", Error, "Integrity check failed (wrong key?)";
+    DecryptionFailed => "rike.decryption.failed", Warning, "Could not decrypt";
     FragmentsMissing => "rike.fragment.incomplete", Warning, "Fragments missing";
 }
 

@@ -4,6 +4,7 @@
 //! plugin only walk records.
 
 mod catalogue;
+pub mod decrypt;
 pub mod keys;
 mod record;
 mod state;
@@ -13,7 +14,7 @@ mod walk;
 pub use catalogue::{
     Base, Expert, ExpertDesc, Field, FieldDesc, FieldKind, Severity, ValueNames, CATALOGUE, EXPERTS,
 };
-pub use record::{Dissection, ExpertRecord, Record};
+pub use record::{Dissection, ExpertRecord, Record, Source};
 pub use state::{CaptureState, PduInfo};
 pub use value::{display, hex, value_of, Value};
-pub use walk::{dissect, Carrier};
+pub use walk::{dissect, dissect_with, Carrier};

@@ -21,6 +21,18 @@ pub struct Record {
     /// name), or a label appended to the item; a range of
     /// [`Dissection::text`].
     pub text: Option<(u32, u32)>,
+    /// Which buffer `offset` refers to: 0 = the dissected buffer, k > 0 =
+    /// `Dissection::sources[k - 1]` (decrypted or reassembled data).
+    pub source: u8,
+}
+
+/// A buffer made during dissection (decrypted or reassembled data).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Source {
+    /// Name to show, e.g. "Decrypted IKE".
+    pub name: String,
+    /// The bytes.
+    pub data: Vec<u8>,
 }
 
 /// One expert info.
@@ -49,9 +61,22 @@ pub struct Dissection {
     pub summary: String,
     /// Offsets of the IKE messages found in the buffer.
     pub messages: Vec<(u32, u32)>,
+    /// Buffers made during dissection, referred to by `Record::source`.
+    pub sources: Vec<Source>,
 }
 
 impl Dissection {
+    /// The bytes a record's offsets refer to, given the dissected buffer.
+    pub fn buffer<'b>(&'b self, rec: &Record, buf: &'b [u8]) -> &'b [u8] {
+        match rec.source {
+            0 => buf,
+            k => self
+                .sources
+                .get(usize::from(k) - 1)
+                .map_or(&[][..], |s| &s.data[..]),
+        }
+    }
+
     /// The text of a (start, len) range.
     pub fn text_of(&self, r: (u32, u32)) -> &str {
         let (s, l) = (r.0 as usize, r.1 as usize);

@@ -12,8 +12,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
 
 use super::catalogue::{Expert, Field};
+use super::decrypt::Decryption;
+use super::keys::KeyStore;
 use super::record::{Dissection, ExpertRecord, Record};
-use super::walk::{dissect, Carrier};
+use super::walk::{dissect_with, Carrier};
 use crate::wire::header::{Flags, Header, IkeVersion};
 use crate::wire::message::Message;
 use crate::wire::registry::PayloadType;
@@ -95,6 +97,7 @@ struct FragGroup {
 /// the capture is closed or reloaded.
 #[derive(Debug, Default)]
 pub struct CaptureState {
+    decryption: Decryption,
     exchanges: HashMap<ExchangeKey, Vec<Exchange>>,
     /// IKEv1 messages by content, for retransmission detection.
     v1_seen: HashMap<u64, u32>,
@@ -132,14 +135,33 @@ impl CaptureState {
 
     /// Forgets everything (a new capture, or the same one reloaded).
     pub fn reset(&mut self) {
-        *self = Self::default();
+        let mut decryption = std::mem::take(&mut self.decryption);
+        decryption.reset();
+        *self = Self {
+            decryption,
+            ..Self::default()
+        };
+    }
+
+    /// The keys used to decrypt (add to them with `keys_mut().load_path`).
+    pub fn keys(&self) -> &KeyStore {
+        self.decryption.keys()
+    }
+
+    /// The keys, to add some.
+    pub fn keys_mut(&mut self) -> &mut KeyStore {
+        self.decryption.keys_mut()
     }
 
     /// Dissects one buffer and adds the analysis items: links between
     /// requests and responses, response time, retransmissions, fragment
     /// grouping.
     pub fn dissect(&mut self, info: &PduInfo, buf: &[u8]) -> Dissection {
-        let mut d = dissect(buf, info.carrier);
+        self.decryption.set_frame(info.frame, info.visited);
+        if let Some(ike) = ike_bytes(buf, info.carrier) {
+            self.decryption.observe(ike);
+        }
+        let mut d = dissect_with(buf, info.carrier, &mut self.decryption);
         let Some(ike) = ike_bytes(buf, info.carrier) else {
             return d;
         };
@@ -409,6 +431,7 @@ impl Analysis<'_> {
             length: 0,
             value,
             text,
+            source: 0,
         });
     }
 

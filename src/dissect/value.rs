@@ -35,8 +35,9 @@ fn be(bytes: &[u8]) -> u64 {
 }
 
 /// Reads the value of `rec` from `buf` (the buffer that was dissected).
-pub fn value_of<'a>(d: &Dissection, rec: &Record, buf: &'a [u8]) -> Value<'a> {
+pub fn value_of<'a>(d: &'a Dissection, rec: &Record, buf: &'a [u8]) -> Value<'a> {
     let desc = rec.field.desc();
+    let buf = d.buffer(rec, buf);
     let start = rec.offset as usize;
     let bytes = buf
         .get(start..start.saturating_add(rec.length as usize))

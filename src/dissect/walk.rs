@@ -6,10 +6,11 @@
 use core::fmt::Write as _;
 
 use super::catalogue::{Expert, Field};
-use super::record::{Dissection, ExpertRecord, Record};
+use super::decrypt::{Decrypted, Decryptor, Integrity2, NoKeys};
+use super::record::{Dissection, ExpertRecord, Record, Source};
 use crate::wire::attribute::{AttrValue, Attribute};
 use crate::wire::error::{ErrorKind, Mode, WireError};
-use crate::wire::header::{Flags, IkeVersion, HEADER_LEN};
+use crate::wire::header::{Flags, Header, IkeVersion, HEADER_LEN};
 use crate::wire::identity::IdData;
 use crate::wire::message::{Message, PayloadIter, RawPayload};
 use crate::wire::proposal::{Proposal, ProposalIter};
@@ -31,12 +32,19 @@ pub enum Carrier {
     TcpPrefix,
 }
 
-/// Dissects one buffer carried by `carrier`.
+/// Dissects one buffer carried by `carrier`, without keys.
 pub fn dissect(buf: &[u8], carrier: Carrier) -> Dissection {
+    dissect_with(buf, carrier, &mut NoKeys)
+}
+
+/// Dissects one buffer, asking `dec` to decrypt what it can.
+pub fn dissect_with(buf: &[u8], carrier: Carrier, dec: &mut dyn Decryptor) -> Dissection {
     let mut w = Walker {
         base: buf,
         d: Dissection::default(),
         depth: 0,
+        source: 0,
+        dec,
     };
     match carrier {
         Carrier::Plain => w.message(buf),
@@ -44,23 +52,35 @@ pub fn dissect(buf: &[u8], carrier: Carrier) -> Dissection {
         Carrier::TcpFrame => w.tcp_frame(buf),
         Carrier::TcpPrefix => {
             w.add(Field::TcpPrefix, buf);
-            w.d.summary.push_str("RFC 8229 stream prefix");
+            if buf == crate::wire::transport::TCP_PREFIX {
+                w.d.summary.push_str("RFC 8229 stream prefix");
+            } else {
+                w.expert(
+                    Expert::Malformed,
+                    0,
+                    "not the RFC 8229 stream prefix \"IKETCP\"",
+                );
+                w.d.summary.push_str("Malformed RFC 8229 stream prefix");
+            }
         }
     }
     w.d
 }
 
-struct Walker<'a> {
+struct Walker<'a, 'x> {
     base: &'a [u8],
     d: Dissection,
     depth: u8,
+    /// Index of `base` among the dissection's buffers (0 = the input).
+    source: u8,
+    dec: &'x mut dyn Decryptor,
 }
 
 fn clamp32(v: usize) -> u32 {
     u32::try_from(v).unwrap_or(u32::MAX)
 }
 
-impl<'a> Walker<'a> {
+impl<'a, 'x> Walker<'a, 'x> {
     fn off(&self, s: &[u8]) -> usize {
         offset_in(self.base, s)
     }
@@ -73,6 +93,7 @@ impl<'a> Walker<'a> {
             length: clamp32(len),
             value,
             text: None,
+            source: self.source,
         });
         self.d.records.len() - 1
     }
@@ -228,7 +249,10 @@ impl<'a> Walker<'a> {
         }
         if let Some(body) = msg.encrypted_v1_body() {
             let r = self.add(Field::EncData, body);
-            self.set_text(r, &format!("({} bytes)", body.len()));
+            self.set_text(r, &format!(" ({} bytes)", body.len()));
+            if let Some(dec) = self.dec.ikev1(msg.bytes, &msg.header) {
+                self.decrypted(body, &dec, IkeVersion::V1);
+            }
             return;
         }
         self.chain(msg.bytes, msg.payloads(), msg.version());
@@ -679,15 +703,21 @@ impl<'a> Walker<'a> {
                 }
             }
             P::Encrypted(e) => {
-                let r = self.add(Field::EncData, e.data);
-                self.set_text(r, &format!("({} bytes)", e.data.len()));
+                let dec = Header::parse(msg)
+                    .ok()
+                    .and_then(|h| self.dec.ikev2(msg, &h, self.whole_payload(e.data, 4), None));
+                match dec {
+                    Some(dec) => self.decrypted(e.data, &dec, IkeVersion::V2),
+                    None => {
+                        let r = self.add(Field::EncData, e.data);
+                        self.set_text(r, &format!(" ({} bytes)", e.data.len()));
+                    }
+                }
             }
             P::EncryptedFragment(f) => {
                 let fixed = self.fixed_before(f.data, 4);
                 self.add_at(Field::FragNumber, fixed, 0, 2);
                 self.add_at(Field::FragTotal, fixed, 2, 2);
-                let r = self.add(Field::EncData, f.data);
-                self.set_text(r, &format!("({} bytes)", f.data.len()));
                 self.set_text(
                     item,
                     &format!(" (fragment {}/{})", f.fragment_number, f.total_fragments),
@@ -695,6 +725,18 @@ impl<'a> Walker<'a> {
                 if let Err(e) = f.check() {
                     let off = self.off(msg) + e.offset;
                     self.expert(Expert::FragmentNumberInvalid, off, &e.to_string());
+                }
+                let numbers = Some((f.fragment_number, f.total_fragments));
+                let dec = Header::parse(msg).ok().and_then(|h| {
+                    self.dec
+                        .ikev2(msg, &h, self.whole_payload(f.data, 8), numbers)
+                });
+                match dec {
+                    Some(dec) => self.decrypted(f.data, &dec, IkeVersion::V2),
+                    None => {
+                        let r = self.add(Field::EncData, f.data);
+                        self.set_text(r, &format!(" ({} bytes)", f.data.len()));
+                    }
                 }
             }
             P::Config(cp) => {
@@ -820,6 +862,144 @@ impl<'a> Walker<'a> {
     }
 
     // ---------------------------------------------------------------- shared
+
+    /// The payload (generic header and fixed fields, `fixed` octets in all)
+    /// around its variable data `data`.
+    fn whole_payload(&self, data: &'a [u8], fixed: usize) -> &'a [u8] {
+        let start = self.off(data).saturating_sub(fixed);
+        self.base
+            .get(start..self.off(data) + data.len())
+            .unwrap_or(&[])
+    }
+
+    /// Shows decrypted content: IV, ciphertext and ICV (IKEv2) over the
+    /// encrypted `data`, then the plaintext as a new buffer with its
+    /// payload chain, padding and pad length.
+    fn decrypted(&mut self, data: &'a [u8], dec: &Decrypted, version: IkeVersion) {
+        if version == IkeVersion::V2 && data.len() >= dec.iv_len + dec.icv_len {
+            let ct_len = data.len() - dec.iv_len - dec.icv_len;
+            self.add_at(Field::EncIv, data, 0, dec.iv_len);
+            let r = self.add_at(Field::EncData, data, dec.iv_len, ct_len);
+            self.set_text(r, &format!(" ({ct_len} bytes)"));
+            if dec.icv_len > 0 {
+                let r = self.add_at(Field::EncIcd, data, dec.iv_len + ct_len, dec.icv_len);
+                let status = match dec.integrity {
+                    Integrity2::Correct => " [correct]",
+                    Integrity2::Incorrect => " [incorrect]",
+                    Integrity2::Unchecked => " [not checked]",
+                };
+                self.set_text(r, status);
+            }
+        }
+        if dec.integrity == Integrity2::Incorrect {
+            let off = self.off(data);
+            let text = dec.problem.as_deref().unwrap_or("integrity check failed");
+            self.expert(Expert::IcvIncorrect, off, text);
+        } else if let Some(p) = &dec.problem {
+            let off = self.off(data);
+            self.expert(Expert::DecryptionFailed, off, p);
+        }
+        if dec.plaintext.is_empty() {
+            return;
+        }
+        let name = format!("Decrypted IKE ({})", dec.algorithm.trim());
+        // A fragment holds a piece of a chain: shown as data; the chain is
+        // dissected once reassembled.
+        let chain_len = if dec.fragment { 0 } else { dec.payloads_len };
+        self.plaintext_tree(
+            Field::EncDecrypted,
+            name,
+            &dec.plaintext,
+            chain_len,
+            dec.first,
+            version,
+            true,
+        );
+        if let Some((first, whole)) = &dec.reassembled {
+            self.plaintext_tree(
+                Field::EncReassembled,
+                "Reassembled IKE (RFC 7383)".into(),
+                whole,
+                whole.len(),
+                *first,
+                version,
+                false,
+            );
+        }
+    }
+
+    /// A label over a new buffer, with the payload chain of its first
+    /// `chain_len` bytes under it (and, for IKEv2 SK plaintext, the padding
+    /// and pad length after the chain).
+    #[allow(clippy::too_many_arguments)]
+    fn plaintext_tree(
+        &mut self,
+        label: Field,
+        name: String,
+        plain: &[u8],
+        chain_len: usize,
+        first: PayloadType,
+        version: IkeVersion,
+        with_padding: bool,
+    ) {
+        let Ok(index) = u8::try_from(self.d.sources.len() + 1) else {
+            return;
+        };
+        self.d.sources.push(Source {
+            name,
+            data: plain.to_vec(),
+        });
+        self.d.records.push(Record {
+            field: label,
+            depth: self.depth,
+            offset: 0,
+            length: clamp32(plain.len()),
+            value: None,
+            text: None,
+            source: index,
+        });
+        let chain = plain.get(..chain_len).unwrap_or(&[]);
+        let mut inner = Walker {
+            base: plain,
+            d: std::mem::take(&mut self.d),
+            depth: self.depth.saturating_add(1),
+            source: index,
+            dec: &mut *self.dec,
+        };
+        if !chain.is_empty() {
+            inner.chain(
+                plain,
+                PayloadIter::new(plain, chain, first, version),
+                version,
+            );
+        }
+        if chain.is_empty() && with_padding && version == IkeVersion::V2 {
+            // A fragment's piece of the message, before its padding.
+            let pad_len = usize::from(plain.last().copied().unwrap_or(0));
+            let data_len = plain.len().saturating_sub(pad_len + 1);
+            if data_len > 0 {
+                inner.add_at(Field::FragData, plain, 0, data_len);
+            }
+            let pad = plain
+                .get(data_len..plain.len().saturating_sub(1))
+                .unwrap_or(&[]);
+            if !pad.is_empty() {
+                inner.add(Field::EncPadding, pad);
+            }
+            if !plain.is_empty() {
+                inner.add_at(Field::EncPadLength, plain, plain.len() - 1, 1);
+            }
+        } else if with_padding && version == IkeVersion::V2 && plain.len() > chain_len {
+            let pad = &plain[chain_len..plain.len() - 1];
+            if !pad.is_empty() {
+                inner.add(Field::EncPadding, pad);
+            }
+            inner.add_at(Field::EncPadLength, plain, plain.len() - 1, 1);
+        } else if with_padding && plain.len() > chain_len {
+            inner.add(Field::EncPadding, &plain[chain_len..]);
+        }
+        self.d = inner.d;
+    }
 
     /// The `n` bytes before `s` (the fixed part of a body whose variable
     /// part is `s`); offsets of fields in it are relative to its start.

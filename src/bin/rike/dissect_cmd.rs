@@ -25,6 +25,11 @@ pub struct Args {
     /// starting with "IKETCP" are found on any port).
     #[arg(long = "tcp-port", value_name = "PORT")]
     tcp_ports: Vec<u16>,
+    /// Key file or directory to decrypt with (repeatable): Wireshark's
+    /// ikev1/ikev2_decryption_table, strongSwan save-keys output, tcpdump
+    /// -E / pluto "ikev2 I|R" lines, or a rike key log.
+    #[arg(long = "keys", value_name = "PATH")]
+    keys: Vec<PathBuf>,
     /// Capture files (pcap or pcapng). Without any, the embedded sample.
     files: Vec<PathBuf>,
 }
@@ -56,6 +61,14 @@ fn out_err(e: io::Error) -> String {
 pub fn run(args: &Args) -> Result<(), String> {
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
+    let mut keys = rike::dissect::keys::KeyStore::new();
+    for k in &args.keys {
+        keys.load_path(k)
+            .map_err(|e| format!("{}: {e}", k.display()))?;
+    }
+    for (src, line, why) in &keys.problems {
+        eprintln!("rike: {src}:{line}: ignored: {why}");
+    }
     let mut ports = Ports::default();
     ports.udp_plain.extend(&args.udp_ports);
     ports.tcp.extend(&args.tcp_ports);
@@ -67,12 +80,14 @@ pub fn run(args: &Args) -> Result<(), String> {
             )
             .map_err(out_err)?;
         }
-        return one(&mut out, "sample", SAMPLE, args.json, &ports);
+        let sample_keys = include_str!("../../../tests/data/crafted/ikev2_decryption_table");
+        keys.load_str("embedded sample keys", sample_keys);
+        return one(&mut out, "sample", SAMPLE, args.json, &ports, &keys);
     }
     for path in &args.files {
         let name = path.display().to_string();
         let data = std::fs::read(path).map_err(|e| format!("{name}: {e}"))?;
-        one(&mut out, &name, &data, args.json, &ports)?;
+        one(&mut out, &name, &data, args.json, &ports, &keys)?;
     }
     out.flush().map_err(out_err)
 }
@@ -83,11 +98,13 @@ fn one(
     data: &[u8],
     json: bool,
     ports: &Ports,
+    keys: &rike::dissect::keys::KeyStore,
 ) -> Result<(), String> {
     let capture = Capture::parse(data).map_err(|e| format!("{name}: {e}"))?;
     // Two passes, like `tshark -2`: the first teaches the capture state
     // (so a request can name the frame of its response), the second prints.
     let mut state = CaptureState::new();
+    *state.keys_mut() = keys.clone();
     walk(&capture, ports, &mut |pdu, time_ns, _| {
         let info = PduInfo {
             frame: pdu.frame,
