@@ -329,6 +329,7 @@ catalogue! {
     EncReassembled => "rike.enc.reassembled", "Reassembled Data", Label, NB, 0, None, None;
     EncPadding => "rike.enc.padding", "Padding", Bytes, NB, 0, None, None;
     EncPadLength => "rike.enc.pad_length", "Pad Length", U8, Dec, 0, None, None;
+    EncHashCheck => "rike.enc.hash_check", "HASH(1) check", String, NB, 0, None, None;
     FragNumber => "rike.frag.number", "Fragment Number", U16, Dec, 0, None, None;
     FragTotal => "rike.frag.total", "Total Fragments", U16, Dec, 0, None, None;
     FragPacketId => "rike.frag.packetid", "Frag ID", U16, Hex, 0, None, None;

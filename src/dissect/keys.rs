@@ -64,9 +64,19 @@ pub struct Ikev1Sa {
     pub skeyid_a: Option<Secret>,
 }
 
+/// An ESP SA row (Wireshark's `esp_sa` table), kept for ESP decryption.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EspSa {
+    /// The row's fields as given: protocol, source, destination, SPI,
+    /// encryption, key, authentication, key.
+    pub fields: Vec<String>,
+}
+
 /// All keys known to a capture.
 #[derive(Clone, Debug, Default)]
 pub struct KeyStore {
+    /// ESP SAs (not used by the IKE dissector).
+    pub esp: Vec<EspSa>,
     /// IKEv2 SAs by (SPIi, SPIr).
     pub ikev2: HashMap<([u8; 8], [u8; 8]), Ikev2Sa>,
     /// IKEv1 SAs by initiator cookie.
@@ -220,7 +230,13 @@ impl KeyStore {
                 .map(|e| e.path())
                 .collect();
             entries.sort();
-            for p in entries.into_iter().filter(|p| p.is_file()) {
+            // A Wireshark profile directory also holds preference files.
+            let skip = |p: &std::path::Path| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n == "preferences" || n.starts_with("recent"))
+            };
+            for p in entries.into_iter().filter(|p| p.is_file() && !skip(p)) {
                 let text = std::fs::read_to_string(&p)?;
                 self.load_str(&p.display().to_string(), &text);
             }
@@ -257,6 +273,15 @@ impl KeyStore {
     fn csv(&mut self, line: &str) -> Result<(), String> {
         // Quoted fields may contain commas? Wireshark's names do not.
         let cols: Vec<&str> = line.split(',').map(str::trim).collect();
+        if cols
+            .first()
+            .is_some_and(|c| unquote(c).starts_with("IPv") || unquote(c).starts_with("Any"))
+        {
+            self.esp.push(EspSa {
+                fields: cols.iter().map(|c| unquote(c).to_owned()).collect(),
+            });
+            return Ok(());
+        }
         match cols.len() {
             2 => {
                 let cky = spi8(cols[0]).ok_or("initiator cookie must be 8 bytes hex")?;

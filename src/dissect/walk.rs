@@ -891,6 +891,15 @@ impl<'a, 'x> Walker<'a, 'x> {
                 self.set_text(r, status);
             }
         }
+        if version == IkeVersion::V1 && dec.integrity != Integrity2::Unchecked {
+            let r = self.add_at(Field::EncHashCheck, data, 0, 0);
+            let t = if dec.integrity == Integrity2::Correct {
+                "[correct]"
+            } else {
+                "[incorrect]"
+            };
+            self.set_text(r, t);
+        }
         if dec.integrity == Integrity2::Incorrect {
             let off = self.off(data);
             let text = dec.problem.as_deref().unwrap_or("integrity check failed");

@@ -229,3 +229,78 @@ pub fn tshark_fields(
     }
     out
 }
+
+/// Reads the JSON written by tests/data/strongswan/extract_charon_values.py:
+/// an object of label → array of hex strings.
+pub fn charon_values(path: &Path) -> BTreeMap<String, Vec<Vec<u8>>> {
+    let text = std::fs::read_to_string(path).expect("charon values");
+    let mut out = BTreeMap::new();
+    let mut label: Option<String> = None;
+    // Strings alternate: a label (followed by ':'), then hex values.
+    let mut rest = text.as_str();
+    while let Some(start) = rest.find('"') {
+        let after = &rest[start + 1..];
+        let end = after.find('"').expect("closing quote");
+        let s = &after[..end];
+        rest = &after[end + 1..];
+        if rest.trim_start().starts_with(':') {
+            label = Some(s.to_owned());
+            out.entry(s.to_owned()).or_insert_with(Vec::new);
+        } else if let Some(l) = &label {
+            let bytes = (0..s.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
+                .collect();
+            out.get_mut(l).expect("label").push(bytes);
+        }
+    }
+    out
+}
+
+/// Hex to bytes (test helper).
+pub fn unhex(s: &str) -> Vec<u8> {
+    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
+        .collect()
+}
+
+/// The IKE messages of a capture, in order: (frame, message bytes).
+pub fn ike_messages(file: &Path) -> Vec<(u32, Vec<u8>)> {
+    use rike::dissect::Carrier;
+    use rike::wire::transport::{classify_tcp_frame, classify_udp_encap, Encapsulated};
+    let data = std::fs::read(file).expect("capture");
+    let cap = Capture::parse(&data).expect("capture parses");
+    let mut dec = Decoder::new();
+    let mut ex = PduExtractor::new(Ports::default());
+    let (mut segs, mut pdus) = (Vec::new(), Vec::new());
+    let mut out = Vec::new();
+    for f in cap.frames() {
+        let f = f.expect("frame");
+        segs.clear();
+        dec.decode(&f, &mut segs);
+        pdus.clear();
+        for s in &segs {
+            ex.push(s, &mut pdus);
+        }
+        for p in &pdus {
+            let ike = match p.carrier {
+                Carrier::Plain => Some(&p.bytes[..]),
+                Carrier::UdpEncap => match classify_udp_encap(&p.bytes) {
+                    Ok(Encapsulated::Ike(i)) => Some(i),
+                    _ => None,
+                },
+                Carrier::TcpFrame => match classify_tcp_frame(&p.bytes[2..], 2) {
+                    Ok(Encapsulated::Ike(i)) => Some(i),
+                    _ => None,
+                },
+                Carrier::TcpPrefix => None,
+            };
+            if let Some(i) = ike {
+                out.push((p.frame, i.to_vec()));
+            }
+        }
+    }
+    out
+}
