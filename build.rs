@@ -56,19 +56,13 @@ fn main() {
     config.enumeration.rename_variants = cbindgen::RenameRule::ScreamingSnakeCase;
     config.export.include = vec!["rike_carrier".into(), "rike_field_kind".into()];
 
-    // Only src/ffi defines the C API; parsing just its files keeps the
-    // rest of the crate's public constants out of the header.
-    let mut builder = cbindgen::Builder::new().with_config(config);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join("src/ffi"))
-        .map(|rd| rd.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default();
-    files.sort();
-    for f in files
-        .iter()
-        .filter(|f| f.extension().is_some_and(|e| e == "rs"))
-    {
-        builder = builder.with_src(f);
-    }
+    // Only src/ffi defines the C API. Parsing just its root (cbindgen
+    // follows the `mod` items) keeps the rest of the crate's public
+    // constants out of the header; giving each file as well would emit
+    // every item twice.
+    let builder = cbindgen::Builder::new()
+        .with_config(config)
+        .with_src(dir.join("src/ffi/mod.rs"));
     let header = match builder.generate() {
         Ok(b) => {
             let mut out = Vec::new();

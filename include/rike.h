@@ -428,9 +428,11 @@ typedef struct rike_record {
    */
   uint32_t flags;
   /**
-   * Reserved, zero.
+   * The buffer `offset` refers to: 0 = the buffer that was dissected,
+   * k > 0 = `rike_dissection_source(d, k - 1, …)` (decrypted or
+   * reassembled data).
    */
-  uint32_t reserved;
+  uint32_t source;
   /**
    * NUL-terminated text when `RIKE_RECORD_TEXT` is set, else NULL;
    * owned by the dissection.
@@ -578,166 +580,75 @@ const struct rike_expert_record *rike_dissection_experts(const struct rike_disse
 const char *rike_dissection_summary(const struct rike_dissection *d);
 
 /**
- * Frees a dissection; NULL is ignored.
- *
- * # Safety
- * `d` from a dissect call, not used afterwards.
- */
-void rike_dissection_free(struct rike_dissection *d);
-
-/**
- * RFC 8229 TCP: the length of the PDU at the start of `buf` (a stream
- * position where a PDU starts): 6 for the "IKETCP" prefix, else the frame
- * length from its two-octet length field. Needs at least 6 bytes (the
- * smallest PDU). Writes the length to `*len_out`.
- *
- * Returns `RIKE_RESULT_TRUNCATED` with fewer than 6 bytes and
- * `RIKE_RESULT_MALFORMED` for a frame length below 6 (the stream cannot
- * be followed further).
- *
- * # Safety
- * `buf` valid for `len` bytes; `len_out` writable.
- */
-rike_result rike_tcp_pdu_length(const uint8_t *buf, size_t len, size_t *len_out);
-
-/**
- * The carrier of one whole RFC 8229 PDU: `RIKE_CARRIER_TCP_PREFIX` for
- * "IKETCP", else `RIKE_CARRIER_TCP_FRAME`.
- *
- * # Safety
- * `buf` valid for `len` bytes (or NULL with `len` 0).
- */
-rike_carrier rike_tcp_pdu_carrier(const uint8_t *buf, size_t len);
-
-/**
- * Heuristic for a TCP payload that may start an RFC 8229 stream: true
- * when it begins with "IKETCP", or with a frame whose length field, non-ESP
- * marker and ISAKMP header (version 1 or 2, length = frame length − 6)
- * agree.
- *
- * # Safety
- * `buf` valid for `len` bytes (or NULL with `len` 0).
- */
-bool rike_tcp_heuristic(const uint8_t *buf, size_t len);
-
-/**
- * Heuristic for a UDP payload: true when it holds an ISAKMP header of
- * version 1.0 or 2.0 whose length equals the payload length (after a
- * non-ESP marker when `carrier` is `RIKE_CARRIER_UDP_ENCAP`).
- *
- * # Safety
- * `buf` valid for `len` bytes (or NULL with `len` 0).
- */
-bool rike_udp_heuristic(const uint8_t *buf, size_t len, uint32_t carrier);
-
-/**
- * Number of fields in the catalogue.
- */
-size_t rike_field_count(void);
-
-/**
- * The field with id `index` (0 ≤ index < `rike_field_count()`), or NULL
- * when out of range. The entry and its strings are static.
- */
-const struct rike_field_info *rike_field_get(size_t index);
-
-/**
- * Number of expert infos in the catalogue.
- */
-size_t rike_expert_count(void);
-
-/**
- * The expert info with id `index`, or NULL when out of range (static).
- */
-const struct rike_expert_info *rike_expert_get(size_t index);
-
-/**
- * Creates the analysis state of one capture and writes it to `*out`.
- * Free it with `rike_capture_free`.
- *
- * # Safety
- * `out` must be a valid pointer to writable memory.
- */
-rike_result rike_capture_new(struct rike_capture **out);
-
-/**
- * Frees a capture state; NULL is ignored. Records and dissections made
- * from it stay valid (they own their data).
- *
- * # Safety
- * `capture` must come from `rike_capture_new` and not be used afterwards.
- */
-void rike_capture_free(struct rike_capture *capture);
-
-/**
- * Forgets everything the state learnt (call it when the capture is
- * closed, reloaded or a new one is opened). Also clears a poisoned state.
- *
- * # Safety
- * `capture` must come from `rike_capture_new`.
- */
-rike_result rike_capture_reset(struct rike_capture *capture);
-
-/**
- * Dissects one buffer (`len` bytes at `buf`, carried as `info->carrier`)
- * in lax mode and adds the capture analysis (links, retransmissions,
- * fragment groups). Writes a new dissection to `*out` on success; free it
- * with `rike_dissection_free`. Malformed input is not an error: it gives
- * expert records. `buf` may be NULL only when `len` is 0.
- *
- * Returns `RIKE_RESULT_INVALID_PARAMETER` for an unknown carrier or
- * non-zero reserved field, `RIKE_RESULT_POISONED` after an earlier panic
- * (reset or free the state).
- *
- * # Safety
- * `capture` from `rike_capture_new`; `info` valid; `buf` valid for `len`
- * bytes; `out` writable.
- */
-rike_result rike_capture_dissect(struct rike_capture *capture,
-                                 const struct rike_pdu_info *info,
-                                 const uint8_t *buf,
-                                 size_t len,
-                                 struct rike_dissection **out);
-
-/**
- * Dissects one buffer without any capture state (no links between
- * packets). Otherwise as `rike_capture_dissect`.
- *
- * # Safety
- * `buf` valid for `len` bytes (or NULL with `len` 0); `out` writable.
- */
-rike_result rike_dissect(const uint8_t *buf,
-                         size_t len,
-                         uint32_t carrier,
-                         struct rike_dissection **out);
-
-/**
- * The records of a dissection; their number goes to `*len_out`. The
- * array is owned by the dissection. Returns NULL (and 0) when `d` or
- * `len_out` is NULL.
- *
- * # Safety
- * `d` from a dissect call and not freed; `len_out` writable or NULL.
- */
-const struct rike_record *rike_dissection_records(const struct rike_dissection *d, size_t *len_out);
-
-/**
- * The expert records of a dissection, like `rike_dissection_records`.
- *
- * # Safety
- * As `rike_dissection_records`.
- */
-const struct rike_expert_record *rike_dissection_experts(const struct rike_dissection *d,
-                                                         size_t *len_out);
-
-/**
- * A one-line summary for the Info column (owned by the dissection; "" for
- * a NULL dissection).
+ * Number of extra buffers (decrypted or reassembled data) the records
+ * refer to; 0 for a NULL dissection.
  *
  * # Safety
  * `d` from a dissect call and not freed, or NULL.
  */
-const char *rike_dissection_summary(const struct rike_dissection *d);
+size_t rike_dissection_source_count(const struct rike_dissection *d);
+
+/**
+ * The bytes of extra buffer `index` (records with `source == index + 1`
+ * refer to it); its length goes to `*len_out`. Owned by the dissection.
+ * NULL (and 0) when out of range or a pointer is NULL.
+ *
+ * # Safety
+ * `d` from a dissect call and not freed; `len_out` writable or NULL.
+ */
+const uint8_t *rike_dissection_source(const struct rike_dissection *d,
+                                      size_t index,
+                                      size_t *len_out);
+
+/**
+ * The display name of extra buffer `index` (e.g. "Decrypted IKE
+ * (ENCR_AES_GCM_16 (20) 256-bit)"); "" when out of range.
+ *
+ * # Safety
+ * `d` from a dissect call and not freed, or NULL.
+ */
+const char *rike_dissection_source_name(const struct rike_dissection *d, size_t index);
+
+/**
+ * Loads decryption keys from a file or a directory of files (Wireshark's
+ * ikev1/ikev2_decryption_table, strongSwan save-keys output, tcpdump/pluto
+ * "ikev2 I|R" lines, a rike key log) into the capture state. `path` is a
+ * NUL-terminated UTF-8 path. Lines that cannot be read are skipped and
+ * counted in `*skipped_out` (may be NULL). Keys add to those already
+ * loaded and survive `rike_capture_reset`.
+ *
+ * Returns `RIKE_RESULT_INVALID_PARAMETER` when the path is not UTF-8 or
+ * cannot be read.
+ *
+ * # Safety
+ * `capture` from `rike_capture_new`; `path` a NUL-terminated string;
+ * `skipped_out` writable or NULL.
+ */
+rike_result rike_capture_load_keys(struct rike_capture *capture,
+                                   const char *path,
+                                   size_t *skipped_out);
+
+/**
+ * Adds keys given as text (`len` bytes of UTF-8 at `text`, the formats of
+ * `rike_capture_load_keys`). Unreadable lines are counted in
+ * `*skipped_out` (may be NULL).
+ *
+ * # Safety
+ * `capture` from `rike_capture_new`; `text` valid for `len` bytes;
+ * `skipped_out` writable or NULL.
+ */
+rike_result rike_capture_add_keys(struct rike_capture *capture,
+                                  const char *text,
+                                  size_t len,
+                                  size_t *skipped_out);
+
+/**
+ * Number of IKE SAs whose keys the capture state holds.
+ *
+ * # Safety
+ * `capture` from `rike_capture_new`, or NULL (gives 0).
+ */
+size_t rike_capture_key_count(const struct rike_capture *capture);
 
 /**
  * Frees a dissection; NULL is ignored.
@@ -791,31 +702,6 @@ bool rike_tcp_heuristic(const uint8_t *buf, size_t len);
  * `buf` valid for `len` bytes (or NULL with `len` 0).
  */
 bool rike_udp_heuristic(const uint8_t *buf, size_t len, uint32_t carrier);
-
-/**
- * A static, NUL-terminated English description of a `rike_result` value;
- * never NULL ("unknown result" for a value this library does not define).
- * Takes the value as an integer so that any number C passes is valid.
- */
-const char *rike_result_str(uint32_t result);
-
-/**
- * The library version as "major.minor.patch", static and NUL-terminated
- * (never NULL). Equals the `RIKE_VERSION_STRING` macro of the header the
- * caller was built against when library and header match.
- */
-const char *rike_version(void);
-
-/**
- * The ABI version of the loaded library; compare with `RIKE_ABI_VERSION`.
- */
-uint32_t rike_abi_version(void);
-
-/**
- * The library version packed as `major << 16 | minor << 8 | patch`,
- * comparable with the `RIKE_VERSION_NUMBER` macro.
- */
-uint32_t rike_version_number(void);
 
 /**
  * A static, NUL-terminated English description of a `rike_result` value;

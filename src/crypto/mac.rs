@@ -162,10 +162,10 @@ impl Prf for MacPrf {
     }
     fn compute(&self, key: &[u8], data: &[&[u8]]) -> CryptoResult<Secret> {
         match self.alg {
-            // RFC 4434 §2 (XCBC) and RFC 4615 §3 (CMAC): a key shorter than
-            // 16 bytes is zero-padded, a longer one is first run through the
-            // PRF with a zero key.
-            MacAlg::AesXcbc | MacAlg::AesCmac if key.len() != 16 => {
+            // RFC 4434 §2 (XCBC): a key shorter than 16 bytes is
+            // zero-padded, a longer one is first run through the PRF with
+            // a zero key.
+            MacAlg::AesXcbc if key.len() != 16 => {
                 let k = if key.len() < 16 {
                     let mut k = key.to_vec();
                     k.resize(16, 0);
@@ -173,6 +173,12 @@ impl Prf for MacPrf {
                 } else {
                     self.alg.mac(&[0u8; 16], &[key])?
                 };
+                self.alg.mac(k.expose(), data)
+            }
+            // RFC 4615 §3 (CMAC): any key that is not 16 bytes, shorter
+            // ones included, is first run through AES-CMAC with a zero key.
+            MacAlg::AesCmac if key.len() != 16 => {
+                let k = self.alg.mac(&[0u8; 16], &[key])?;
                 self.alg.mac(k.expose(), data)
             }
             _ => self.alg.mac(key, data),

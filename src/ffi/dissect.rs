@@ -329,8 +329,10 @@ pub struct rike_record {
     pub value: u64,
     /// `RIKE_RECORD_*` flags.
     pub flags: u32,
-    /// Reserved, zero.
-    pub reserved: u32,
+    /// The buffer `offset` refers to: 0 = the buffer that was dissected,
+    /// k > 0 = `rike_dissection_source(d, k - 1, …)` (decrypted or
+    /// reassembled data).
+    pub source: u32,
     /// NUL-terminated text when `RIKE_RECORD_TEXT` is set, else NULL;
     /// owned by the dissection.
     pub text: *const c_char,
@@ -366,6 +368,7 @@ pub struct rike_dissection {
     records: Vec<rike_record>,
     experts: Vec<rike_expert_record>,
     summary: CString,
+    sources: Vec<(CString, Vec<u8>)>,
     // Owner of the texts the records point into.
     _texts: Vec<CString>,
 }
@@ -396,7 +399,7 @@ fn to_c(d: Dissection) -> rike_dissection {
             } else {
                 0
             }),
-            reserved: 0,
+            source: u32::from(r.source),
             text: r.text.map_or(std::ptr::null(), &mut text_ptr),
         })
         .collect();
@@ -411,10 +414,21 @@ fn to_c(d: Dissection) -> rike_dissection {
             text: text_ptr(e.text),
         })
         .collect();
+    let sources = d
+        .sources
+        .iter()
+        .map(|s| {
+            (
+                CString::new(s.name.replace('\0', "")).unwrap_or_default(),
+                s.data.clone(),
+            )
+        })
+        .collect();
     rike_dissection {
         records,
         experts,
         summary: CString::new(d.summary.replace('\0', "")).unwrap_or_default(),
+        sources,
         _texts: texts,
     }
 }
@@ -619,6 +633,150 @@ pub unsafe extern "C" fn rike_dissection_summary(d: *const rike_dissection) -> *
         return c"".as_ptr();
     }
     (*d).summary.as_ptr()
+}
+
+/// Number of extra buffers (decrypted or reassembled data) the records
+/// refer to; 0 for a NULL dissection.
+///
+/// # Safety
+/// `d` from a dissect call and not freed, or NULL.
+#[no_mangle]
+pub unsafe extern "C" fn rike_dissection_source_count(d: *const rike_dissection) -> usize {
+    if d.is_null() {
+        return 0;
+    }
+    (*d).sources.len()
+}
+
+/// The bytes of extra buffer `index` (records with `source == index + 1`
+/// refer to it); its length goes to `*len_out`. Owned by the dissection.
+/// NULL (and 0) when out of range or a pointer is NULL.
+///
+/// # Safety
+/// `d` from a dissect call and not freed; `len_out` writable or NULL.
+#[no_mangle]
+pub unsafe extern "C" fn rike_dissection_source(
+    d: *const rike_dissection,
+    index: usize,
+    len_out: *mut usize,
+) -> *const u8 {
+    if len_out.is_null() {
+        return std::ptr::null();
+    }
+    *len_out = 0;
+    if d.is_null() {
+        return std::ptr::null();
+    }
+    let d = &*d;
+    match d.sources.get(index) {
+        Some((_, data)) => {
+            *len_out = data.len();
+            data.as_ptr()
+        }
+        None => std::ptr::null(),
+    }
+}
+
+/// The display name of extra buffer `index` (e.g. "Decrypted IKE
+/// (ENCR_AES_GCM_16 (20) 256-bit)"); "" when out of range.
+///
+/// # Safety
+/// `d` from a dissect call and not freed, or NULL.
+#[no_mangle]
+pub unsafe extern "C" fn rike_dissection_source_name(
+    d: *const rike_dissection,
+    index: usize,
+) -> *const c_char {
+    if d.is_null() {
+        return c"".as_ptr();
+    }
+    let d = &*d;
+    d.sources
+        .get(index)
+        .map_or(c"".as_ptr(), |(n, _)| n.as_ptr())
+}
+
+/// Loads decryption keys from a file or a directory of files (Wireshark's
+/// ikev1/ikev2_decryption_table, strongSwan save-keys output, tcpdump/pluto
+/// "ikev2 I|R" lines, a rike key log) into the capture state. `path` is a
+/// NUL-terminated UTF-8 path. Lines that cannot be read are skipped and
+/// counted in `*skipped_out` (may be NULL). Keys add to those already
+/// loaded and survive `rike_capture_reset`.
+///
+/// Returns `RIKE_RESULT_INVALID_PARAMETER` when the path is not UTF-8 or
+/// cannot be read.
+///
+/// # Safety
+/// `capture` from `rike_capture_new`; `path` a NUL-terminated string;
+/// `skipped_out` writable or NULL.
+#[no_mangle]
+pub unsafe extern "C" fn rike_capture_load_keys(
+    capture: *mut rike_capture,
+    path: *const c_char,
+    skipped_out: *mut usize,
+) -> rike_result {
+    nonnull!(capture);
+    nonnull!(path);
+    let c = &mut *capture;
+    let Ok(p) = std::ffi::CStr::from_ptr(path).to_str() else {
+        return rike_result::InvalidParameter;
+    };
+    guard!(rike_result::Panic, {
+        let before = c.state.keys().problems.len();
+        match c.state.keys_mut().load_path(std::path::Path::new(p)) {
+            Ok(()) => {
+                if !skipped_out.is_null() {
+                    *skipped_out = c.state.keys().problems.len() - before;
+                }
+                rike_result::Ok
+            }
+            Err(_) => rike_result::InvalidParameter,
+        }
+    })
+}
+
+/// Adds keys given as text (`len` bytes of UTF-8 at `text`, the formats of
+/// `rike_capture_load_keys`). Unreadable lines are counted in
+/// `*skipped_out` (may be NULL).
+///
+/// # Safety
+/// `capture` from `rike_capture_new`; `text` valid for `len` bytes;
+/// `skipped_out` writable or NULL.
+#[no_mangle]
+pub unsafe extern "C" fn rike_capture_add_keys(
+    capture: *mut rike_capture,
+    text: *const c_char,
+    len: usize,
+    skipped_out: *mut usize,
+) -> rike_result {
+    nonnull!(capture);
+    let c = &mut *capture;
+    let Some(bytes) = input(text.cast(), len) else {
+        return rike_result::NullParameter;
+    };
+    let Ok(s) = std::str::from_utf8(bytes) else {
+        return rike_result::InvalidParameter;
+    };
+    guard!(rike_result::Panic, {
+        let before = c.state.keys().problems.len();
+        c.state.keys_mut().load_str("keys", s);
+        if !skipped_out.is_null() {
+            *skipped_out = c.state.keys().problems.len() - before;
+        }
+        rike_result::Ok
+    })
+}
+
+/// Number of IKE SAs whose keys the capture state holds.
+///
+/// # Safety
+/// `capture` from `rike_capture_new`, or NULL (gives 0).
+#[no_mangle]
+pub unsafe extern "C" fn rike_capture_key_count(capture: *const rike_capture) -> usize {
+    if capture.is_null() {
+        return 0;
+    }
+    (*capture).state.keys().len()
 }
 
 /// Frees a dissection; NULL is ignored.
