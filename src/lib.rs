@@ -5,5 +5,7 @@
 pub mod capture;
 pub mod crypto;
 pub mod dissect;
+pub mod engine;
 pub mod ffi;
+pub mod hex;
 pub mod wire;

@@ -359,3 +359,59 @@ impl TransformWriter<'_> {
 
 /// Size of a payload's generic header, re-exported for builders.
 pub const GENERIC_HEADER_LEN: usize = PAYLOAD_HEADER_LEN;
+
+/// Writes a payload chain without an ISAKMP header: the inner payloads of
+/// an SK payload, which are encrypted before they go into a message.
+#[derive(Debug, Default)]
+pub struct ChainBuilder {
+    out: Out,
+    first: Option<PayloadType>,
+    /// Where the next-payload octet of the previous payload lives.
+    np_at: Option<usize>,
+}
+
+impl ChainBuilder {
+    /// An empty chain.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends a payload of `payload_type` whose body `body` writes.
+    pub fn payload(
+        &mut self,
+        payload_type: PayloadType,
+        flags: u8,
+        body: impl FnOnce(&mut Out),
+    ) -> &mut Self {
+        match self.np_at {
+            Some(at) => self.out.patch_u8(at, payload_type.0),
+            None => self.first = Some(payload_type),
+        }
+        let start = self.out.len();
+        self.np_at = Some(start);
+        self.out.u8(0);
+        self.out.u8(flags);
+        self.out.u16(0);
+        body(&mut self.out);
+        let len = self.out.len() - start;
+        self.out.patch_u16(start + 2, len);
+        self
+    }
+
+    /// Bytes written so far.
+    pub fn len(&self) -> usize {
+        self.out.len()
+    }
+
+    /// No payload yet?
+    pub fn is_empty(&self) -> bool {
+        self.first.is_none()
+    }
+
+    /// The type of the first payload (NONE for an empty chain) and the
+    /// chain's bytes.
+    pub fn finish(self) -> Result<(PayloadType, Vec<u8>), EmitError> {
+        let first = self.first.unwrap_or(PayloadType::NONE);
+        self.out.finish().map(|b| (first, b))
+    }
+}

@@ -1,0 +1,186 @@
+//! Engine configuration: immutable once built, shared by `Arc`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use super::identity::{Identity, TrafficSelector};
+use super::proposal::ProposalSpec;
+use crate::crypto::{Secret, Signer};
+
+/// How we prove our identity.
+#[derive(Clone)]
+pub enum LocalAuth {
+    /// A pre-shared key (RFC 7296 §2.15).
+    Psk(Secret),
+    /// A signature with a private key, and the certificate chain to send
+    /// (end entity first, DER); empty for raw public keys known to the
+    /// peer.
+    Signature {
+        /// The key.
+        key: Arc<dyn Signer>,
+        /// Certificates to send, end entity first.
+        chain: Vec<Vec<u8>>,
+    },
+}
+
+impl core::fmt::Debug for LocalAuth {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            LocalAuth::Psk(_) => write!(f, "Psk(..)"),
+            LocalAuth::Signature { chain, .. } => write!(f, "Signature({} certs)", chain.len()),
+        }
+    }
+}
+
+/// How we check the peer's proof.
+#[derive(Clone, Debug)]
+pub enum RemoteAuth {
+    /// The same kind of pre-shared key, given here.
+    Psk(Secret),
+    /// A pre-shared key asked of the application with a `PskRequest`
+    /// event once the peer's identity is known.
+    AskPsk,
+    /// A certificate chaining to one of these trusted CA certificates (DER).
+    Certificate {
+        /// Trusted CA certificates.
+        cas: Vec<Vec<u8>>,
+    },
+}
+
+/// Tunnel or transport mode (RFC 7296 §1.3.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IpsecMode {
+    /// Tunnel mode (the default).
+    Tunnel,
+    /// Transport mode (USE_TRANSPORT_MODE notify).
+    Transport,
+}
+
+/// A Child SA to negotiate with a peer.
+#[derive(Clone, Debug)]
+pub struct ChildConfig {
+    /// Name, for events and logs.
+    pub name: String,
+    /// ESP proposals.
+    pub esp: Vec<ProposalSpec>,
+    /// Our side's selectors.
+    pub local_ts: Vec<TrafficSelector>,
+    /// The peer's side's selectors.
+    pub remote_ts: Vec<TrafficSelector>,
+    /// Tunnel or transport.
+    pub mode: IpsecMode,
+    /// Rekey this long after creation (soft lifetime), if set.
+    pub rekey_ms: Option<u64>,
+    /// Expire this long after creation (hard lifetime), if set.
+    pub lifetime_ms: Option<u64>,
+}
+
+/// One peer: how to reach it, identities, credentials, proposals, Child
+/// SAs.
+#[derive(Clone, Debug)]
+pub struct PeerConfig {
+    /// Name, for events and logs.
+    pub name: String,
+    /// Where to send IKE_SA_INIT when initiating; also restricts which
+    /// address may use this config as responder when set.
+    pub remote: Option<SocketAddr>,
+    /// Our identity.
+    pub local_id: Identity,
+    /// The identity we expect from the peer (any when `None`).
+    pub remote_id: Option<Identity>,
+    /// Our authentication.
+    pub local_auth: LocalAuth,
+    /// How we authenticate the peer.
+    pub remote_auth: RemoteAuth,
+    /// IKE proposals.
+    pub ike: Vec<ProposalSpec>,
+    /// Child SAs (the first is set up in IKE_AUTH).
+    pub children: Vec<ChildConfig>,
+    /// Rekey the IKE SA this long after creation.
+    pub ike_rekey_ms: Option<u64>,
+    /// Liveness check after this long without a message from the peer.
+    pub dpd_ms: Option<u64>,
+    /// Offer and accept RFC 7383 fragmentation.
+    pub fragmentation: bool,
+    /// Send INITIAL_CONTACT in IKE_AUTH.
+    pub initial_contact: bool,
+    /// Use port 4500 from the start (UDP encapsulation) even without NAT.
+    pub force_encap: bool,
+}
+
+/// Retransmission of requests (RFC 7296 §2.1): timeout × factorⁿ.
+#[derive(Clone, Copy, Debug)]
+pub struct Retransmit {
+    /// First timeout.
+    pub base_ms: u64,
+    /// Multiplier per try, in tenths (20 = ×2).
+    pub factor_tenths: u64,
+    /// Tries after the first send before giving up.
+    pub tries: u32,
+}
+
+impl Default for Retransmit {
+    fn default() -> Self {
+        Retransmit {
+            base_ms: 1000,
+            factor_tenths: 18,
+            tries: 5,
+        }
+    }
+}
+
+/// Limits protecting a responder (RFC 7296 §2.6, RFC 8019).
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Half-open IKE SAs beyond which IKE_SA_INIT without a valid COOKIE
+    /// gets a COOKIE answer and no state.
+    pub cookie_threshold: usize,
+    /// Half-open IKE SAs beyond which requests are dropped.
+    pub half_open_max: usize,
+    /// A half-open SA is removed after this long.
+    pub half_open_timeout_ms: u64,
+    /// IKE SAs at most.
+    pub ike_sa_max: usize,
+    /// Bytes of RFC 7383 fragments buffered per SA at most.
+    pub fragment_bytes_max: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            cookie_threshold: 30,
+            half_open_max: 1000,
+            half_open_timeout_ms: 30_000,
+            ike_sa_max: 100_000,
+            fragment_bytes_max: 64 * 1024,
+        }
+    }
+}
+
+/// The whole configuration of an endpoint.
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    /// Peers.
+    pub peers: Vec<PeerConfig>,
+    /// Retransmission policy.
+    pub retransmit: Retransmit,
+    /// DoS limits.
+    pub limits: Limits,
+    /// Largest IKE datagram we send before fragmenting (RFC 7383 §2.5.1:
+    /// 1280 for IPv6 paths, 576 is the IPv4 minimum).
+    pub fragment_mtu: usize,
+    /// NAT keepalive interval when behind a NAT (RFC 3948 §4).
+    pub nat_keepalive_ms: Option<u64>,
+}
+
+impl Config {
+    /// A configuration with these peers and defaults elsewhere.
+    pub fn with_peers(peers: Vec<PeerConfig>) -> Config {
+        Config {
+            peers,
+            fragment_mtu: 1280,
+            nat_keepalive_ms: Some(20_000),
+            ..Config::default()
+        }
+    }
+}

@@ -1,0 +1,252 @@
+//! What the engine hands to the application: datagrams to send, events,
+//! and the handles that name SAs.
+
+use std::net::SocketAddr;
+
+use super::config::IpsecMode;
+use super::identity::{Identity, TrafficSelector};
+use crate::crypto::Secret;
+use crate::wire::registry::{EncrId, IntegId, KeMethod, NotifyTypeV2};
+
+/// An IKE SA: slab index and generation, so a stale handle never names a
+/// newer SA.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SaHandle(pub u64);
+
+/// A Child SA, unique for the life of the endpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ChildId(pub u64);
+
+/// A decision the application owes the engine (see [`Event::PskRequest`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RequestId(pub u64);
+
+/// A datagram to send.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Transmit {
+    /// Our address and port to send from (500 or 4500).
+    pub local: SocketAddr,
+    /// Where to.
+    pub remote: SocketAddr,
+    /// The UDP payload: on port 4500 the non-ESP marker is included.
+    pub data: Vec<u8>,
+    /// The SA it belongs to; `None` for stateless answers (COOKIE,
+    /// INVALID_KE_PAYLOAD, errors).
+    pub sa: Option<SaHandle>,
+}
+
+/// Why an IKE SA or Child SA went away.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DownReason {
+    /// Deleted with an INFORMATIONAL exchange (by the peer when true).
+    Deleted {
+        /// The peer asked.
+        by_peer: bool,
+    },
+    /// Replaced by a rekeyed SA.
+    Rekeyed,
+    /// The peer did not answer our retransmissions.
+    Timeout,
+    /// The half-open SA was not completed in time.
+    HalfOpenTimeout,
+    /// The peer's or our authentication failed.
+    AuthenticationFailed {
+        /// The peer rejected us (AUTHENTICATION_FAILED received).
+        by_peer: bool,
+    },
+    /// The peer answered with an error notify.
+    Notify(NotifyTypeV2),
+    /// The hard lifetime ran out.
+    Expired,
+    /// A local error (crypto, configuration).
+    Error(String),
+}
+
+/// A Child SA's parameters: what a daemon installs in the kernel.
+#[derive(Clone, Debug)]
+pub struct ChildSaInfo {
+    /// The IKE SA it belongs to.
+    pub sa: SaHandle,
+    /// Its id.
+    pub child: ChildId,
+    /// The child configuration's name.
+    pub name: String,
+    /// IP protocol of the SA (50 = ESP).
+    pub protocol: u8,
+    /// Our inbound SPI.
+    pub spi_in: u32,
+    /// The peer's inbound SPI (our outbound).
+    pub spi_out: u32,
+    /// Encryption (IANA IKEv2 transform ID) and key bits.
+    pub encr: EncrId,
+    /// Key length in bits, where the algorithm has one.
+    pub key_bits: Option<u16>,
+    /// Integrity algorithm, None with AEAD.
+    pub integ: Option<IntegId>,
+    /// Extended sequence numbers.
+    pub esn: bool,
+    /// Key exchange used for PFS, if any.
+    pub pfs: Option<KeMethod>,
+    /// Tunnel or transport.
+    pub mode: IpsecMode,
+    /// UDP encapsulation (NAT traversal).
+    pub encap: bool,
+    /// Our address.
+    pub local: SocketAddr,
+    /// The peer's address.
+    pub remote: SocketAddr,
+    /// Our side's selectors.
+    pub local_ts: Vec<TrafficSelector>,
+    /// The peer's side's selectors.
+    pub remote_ts: Vec<TrafficSelector>,
+    /// Inbound encryption key (with salt).
+    pub encr_key_in: Secret,
+    /// Outbound encryption key.
+    pub encr_key_out: Secret,
+    /// Inbound integrity key.
+    pub integ_key_in: Secret,
+    /// Outbound integrity key.
+    pub integ_key_out: Secret,
+    /// Soft lifetime (rekey) from now, if any.
+    pub rekey_ms: Option<u64>,
+    /// Hard lifetime from now, if any.
+    pub lifetime_ms: Option<u64>,
+}
+
+/// Keys of an IKE SA, for key logs and Wireshark tables.
+#[derive(Clone, Debug)]
+pub struct IkeKeyRecord {
+    /// The SA.
+    pub sa: SaHandle,
+    /// SPIi.
+    pub spi_i: [u8; 8],
+    /// SPIr.
+    pub spi_r: [u8; 8],
+    /// Encryption and key bits.
+    pub encr: (EncrId, Option<u16>),
+    /// Integrity.
+    pub integ: Option<IntegId>,
+    /// SK_ei.
+    pub sk_ei: Secret,
+    /// SK_er.
+    pub sk_er: Secret,
+    /// SK_ai.
+    pub sk_ai: Secret,
+    /// SK_ar.
+    pub sk_ar: Secret,
+}
+
+/// Something the application should know or decide.
+#[derive(Clone, Debug)]
+pub enum Event {
+    /// An IKE SA is established (authenticated both ways).
+    IkeSaUp {
+        /// The SA.
+        sa: SaHandle,
+        /// Peer configuration name.
+        peer: String,
+        /// We initiated it.
+        initiator: bool,
+        /// Our address.
+        local: SocketAddr,
+        /// The peer's address.
+        remote: SocketAddr,
+        /// Our identity.
+        local_id: Identity,
+        /// The peer's authenticated identity.
+        remote_id: Identity,
+        /// SPIs.
+        spi_i: [u8; 8],
+        /// SPIs.
+        spi_r: [u8; 8],
+        /// The algorithms, e.g. "ENCR_AES_GCM_16_256/PRF_HMAC_SHA2_256/Curve25519".
+        algorithms: String,
+    },
+    /// An IKE SA is gone (its Child SAs too: a `ChildSaDown` each first).
+    IkeSaDown {
+        /// The SA.
+        sa: SaHandle,
+        /// Why.
+        reason: DownReason,
+    },
+    /// An IKE SA was rekeyed; the new one carries on with the Child SAs.
+    IkeSaRekeyed {
+        /// The old SA (going down).
+        old: SaHandle,
+        /// The new SA.
+        new: SaHandle,
+    },
+    /// A Child SA is ready to install.
+    ChildSaUp(ChildSaInfo),
+    /// A Child SA was rekeyed: install the new one, then remove the old.
+    ChildSaRekeyed {
+        /// The old Child SA.
+        old: ChildId,
+        /// The new one.
+        new: ChildSaInfo,
+    },
+    /// A Child SA is gone: remove it.
+    ChildSaDown {
+        /// Its IKE SA.
+        sa: SaHandle,
+        /// The Child SA.
+        child: ChildId,
+        /// Our inbound SPI.
+        spi_in: u32,
+        /// Our outbound SPI.
+        spi_out: u32,
+        /// Why.
+        reason: DownReason,
+    },
+    /// A Child SA could not be created (the IKE SA stays up).
+    ChildSaFailed {
+        /// The IKE SA.
+        sa: SaHandle,
+        /// Child configuration name.
+        name: String,
+        /// The peer's error.
+        notify: NotifyTypeV2,
+    },
+    /// The engine needs the pre-shared key for a peer identity; answer
+    /// with `Endpoint::provide_psk`.
+    PskRequest {
+        /// Echo this in the answer.
+        request: RequestId,
+        /// The SA waiting.
+        sa: SaHandle,
+        /// The identity the peer claims.
+        peer_id: Identity,
+    },
+    /// The peer's address changed (NAT rebinding); later datagrams go to
+    /// the new one.
+    PeerAddressChanged {
+        /// The SA.
+        sa: SaHandle,
+        /// The new address.
+        remote: SocketAddr,
+    },
+    /// IKE SA keys, for key logs (sent when keys are derived).
+    IkeKeys(IkeKeyRecord),
+}
+
+impl IkeKeyRecord {
+    /// The record as a line of rike's key log, which `rike dissect --keys`
+    /// and the Wireshark plugin read (see `dissect::keys`).
+    pub fn key_log_line(&self) -> String {
+        let h = crate::hex::encode;
+        let encr = match self.encr.1 {
+            Some(b) => format!("{}/{b}", self.encr.0 .0),
+            None => self.encr.0 .0.to_string(),
+        };
+        format!(
+            "ikev2 spi_i={} spi_r={} encr={encr} integ={} sk_ei={} sk_er={} sk_ai={} sk_ar={}",
+            h(&self.spi_i),
+            h(&self.spi_r),
+            self.integ.map_or(0, |i| i.0),
+            h(self.sk_ei.expose()),
+            h(self.sk_er.expose()),
+            h(self.sk_ai.expose()),
+            h(self.sk_ar.expose()),
+        )
+    }
+}

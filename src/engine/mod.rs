@@ -1,0 +1,29 @@
+//! The exchange engine, sans-IO: an [`Endpoint`] takes datagrams and the
+//! time, and gives datagrams to send, [`Event`]s and its next deadline.
+//! The application owns sockets and clocks (as in quinn-proto); nothing
+//! here blocks or reads a clock except through the `now` it is given.
+//!
+//! IKEv2 (RFC 7296): IKE_SA_INIT with cookies and INVALID_KE_PAYLOAD
+//! restarts, IKE_AUTH with pre-shared keys or signatures and
+//! certificates, CREATE_CHILD_SA (new Child SAs, rekeying of Child and
+//! IKE SAs with collision handling), INFORMATIONAL (delete, liveness),
+//! NAT traversal (RFC 7296 §2.23, RFC 3948) and fragmentation (RFC 7383).
+
+pub mod config;
+pub(crate) mod ctx;
+pub mod endpoint;
+pub mod event;
+pub mod identity;
+pub mod proposal;
+pub(crate) mod timer;
+pub(crate) mod v2;
+
+pub use config::{
+    ChildConfig, Config, IpsecMode, Limits, LocalAuth, PeerConfig, RemoteAuth, Retransmit,
+};
+pub use endpoint::{Endpoint, EngineError, Stats};
+pub use event::{
+    ChildId, ChildSaInfo, DownReason, Event, IkeKeyRecord, RequestId, SaHandle, Transmit,
+};
+pub use identity::{Identity, TrafficSelector};
+pub use proposal::{Chosen, ProposalSpec};
