@@ -24,6 +24,21 @@ use crate::wire::registry::{ExchangeType, NotifyTypeV2};
 use crate::wire::transport::{NAT_KEEPALIVE, NON_ESP_MARKER};
 use crate::wire::Mode;
 
+/// The context of one input, borrowed from the endpoint's fields (a
+/// macro, not a method, so that `self.sas` stays borrowable beside it).
+macro_rules! ctx {
+    ($ep:ident, $now:expr) => {
+        Ctx {
+            now: $now,
+            unix_time: $ep.unix_at_zero + $now / 1000,
+            config: &$ep.config,
+            provider: &*$ep.provider,
+            rng: &mut *$ep.rng,
+            out: &mut $ep.out,
+        }
+    };
+}
+
 /// Why a command was refused.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EngineError {
@@ -245,14 +260,7 @@ impl Endpoint {
         f: impl FnOnce(&mut IkeSa, &mut Ctx<'_>) -> R,
     ) -> Option<R> {
         let sa = self.sas.get_mut(&h)?;
-        let mut ctx = Ctx {
-            now,
-            unix_time: self.unix_at_zero + now / 1000,
-            config: &self.config,
-            provider: &*self.provider,
-            rng: &mut *self.rng,
-            out: &mut self.out,
-        };
+        let mut ctx = ctx!(self, now);
         let r = f(sa, &mut ctx);
         self.settle(now, h);
         Some(r)
@@ -512,14 +520,7 @@ impl Endpoint {
             }
         }
         let handle = self.out.sa_handle();
-        let mut ctx = Ctx {
-            now,
-            unix_time: self.unix_at_zero + now / 1000,
-            config: &self.config,
-            provider: &*self.provider,
-            rng: &mut *self.rng,
-            out: &mut self.out,
-        };
+        let mut ctx = ctx!(self, now);
         match IkeSa::respond_sa_init(&mut ctx, handle, &msg, raw, &inb, local, remote) {
             Ok(sa) => {
                 self.by_spi.insert(sa.local_spi(), handle);
@@ -569,14 +570,7 @@ impl Endpoint {
             return Err(EngineError::Limit);
         }
         let handle = self.out.sa_handle();
-        let mut ctx = Ctx {
-            now,
-            unix_time: self.unix_at_zero + now / 1000,
-            config: &self.config,
-            provider: &*self.provider,
-            rng: &mut *self.rng,
-            out: &mut self.out,
-        };
+        let mut ctx = ctx!(self, now);
         let sa = IkeSa::start_initiator(&mut ctx, handle, i, local, remote).ok_or_else(|| {
             EngineError::Crypto("cannot start IKE_SA_INIT with the configured proposals".into())
         })?;

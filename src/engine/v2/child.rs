@@ -99,6 +99,19 @@ fn narrow(ours: &[TrafficSelector], theirs: &[TrafficSelector]) -> Vec<TrafficSe
     out
 }
 
+/// N(USE_TRANSPORT_MODE) (§1.3.1).
+fn transport_notify(c: &mut ChainBuilder) {
+    c.payload(PayloadType::V2_NOTIFY, 0, |o| {
+        notify_body(
+            o,
+            ProtocolIdV2::NONE,
+            &[],
+            NotifyTypeV2::USE_TRANSPORT_MODE,
+            &[],
+        )
+    });
+}
+
 fn strip_ke(specs: &[ProposalSpec]) -> Vec<ProposalSpec> {
     specs
         .iter()
@@ -170,15 +183,7 @@ impl ChildRequest {
             });
         }
         if self.mode == IpsecMode::Transport {
-            c.payload(PayloadType::V2_NOTIFY, 0, |o| {
-                notify_body(
-                    o,
-                    ProtocolIdV2::NONE,
-                    &[],
-                    NotifyTypeV2::USE_TRANSPORT_MODE,
-                    &[],
-                )
-            });
+            transport_notify(c);
         }
         let spi = self.spi_in.to_be_bytes();
         c.payload(PayloadType::V2_SA, 0, |o| {
@@ -215,15 +220,7 @@ impl Accepted {
         });
         c.payload(PayloadType::V2_TSR, 0, |o| ts_body(o, &self.child.local_ts));
         if self.child.mode == IpsecMode::Transport {
-            c.payload(PayloadType::V2_NOTIFY, 0, |o| {
-                notify_body(
-                    o,
-                    ProtocolIdV2::NONE,
-                    &[],
-                    NotifyTypeV2::USE_TRANSPORT_MODE,
-                    &[],
-                )
-            });
+            transport_notify(c);
         }
     }
 }

@@ -156,37 +156,16 @@ impl IkeSa {
         b.payload(PayloadType::V2_KE, 0, |o| ke_body(o, method, &public));
         let ni = self.ni.clone();
         b.payload(PayloadType::V2_NONCE, 0, |o| o.bytes(&ni));
-        let src = nat_hash(&self.spi_i, &[0; 8], self.local);
-        let dst = nat_hash(&self.spi_i, &[0; 8], self.remote);
-        b.payload(PayloadType::V2_NOTIFY, 0, |o| {
-            notify_body(o, none, &[], NotifyTypeV2::NAT_DETECTION_SOURCE_IP, &src)
-        });
-        b.payload(PayloadType::V2_NOTIFY, 0, |o| {
-            notify_body(
-                o,
-                none,
-                &[],
-                NotifyTypeV2::NAT_DETECTION_DESTINATION_IP,
-                &dst,
-            )
-        });
-        if cfg.fragmentation {
-            b.payload(PayloadType::V2_NOTIFY, 0, |o| {
-                notify_body(
-                    o,
-                    none,
-                    &[],
-                    NotifyTypeV2::IKEV2_FRAGMENTATION_SUPPORTED,
-                    &[],
-                )
-            });
-        }
-        if uses_signatures(&cfg.local_auth, &cfg.remote_auth) {
-            let data: Vec<u8> = HASHES.iter().flat_map(|h| h.0.to_be_bytes()).collect();
-            b.payload(PayloadType::V2_NOTIFY, 0, |o| {
-                notify_body(o, none, &[], NotifyTypeV2::SIGNATURE_HASH_ALGORITHMS, &data)
-            });
-        }
+        let sig = uses_signatures(&cfg.local_auth, &cfg.remote_auth);
+        let (spi_i, local, remote) = (self.spi_i, self.local, self.remote);
+        capability_notifies(
+            &mut b,
+            (spi_i, [0; 8]),
+            local,
+            remote,
+            cfg.fragmentation,
+            sig,
+        );
         let Ok(msg) = b.finish() else { return };
         self.init_sent = msg.clone();
         self.transmit(ctx, std::slice::from_ref(&msg));
@@ -401,7 +380,6 @@ impl IkeSa {
             message_id: 0,
             length: 0,
         };
-        let none = ProtocolIdV2(0);
         let mut b = MessageBuilder::new(&header);
         b.payload(PayloadType::V2_SA, 0, |o| {
             sa_chosen_body(o, offered.number, &chosen, ProtocolIdV2::IKE, &[])
@@ -409,37 +387,15 @@ impl IkeSa {
         b.payload(PayloadType::V2_KE, 0, |o| ke_body(o, want, &public));
         let nr = sa.nr.clone();
         b.payload(PayloadType::V2_NONCE, 0, |o| o.bytes(&nr));
-        let src = nat_hash(&sa.spi_i, &sa.spi_r, local);
-        let dst = nat_hash(&sa.spi_i, &sa.spi_r, remote);
-        b.payload(PayloadType::V2_NOTIFY, 0, |o| {
-            notify_body(o, none, &[], NotifyTypeV2::NAT_DETECTION_SOURCE_IP, &src)
-        });
-        b.payload(PayloadType::V2_NOTIFY, 0, |o| {
-            notify_body(
-                o,
-                none,
-                &[],
-                NotifyTypeV2::NAT_DETECTION_DESTINATION_IP,
-                &dst,
-            )
-        });
-        if sa.peer_frag {
-            b.payload(PayloadType::V2_NOTIFY, 0, |o| {
-                notify_body(
-                    o,
-                    none,
-                    &[],
-                    NotifyTypeV2::IKEV2_FRAGMENTATION_SUPPORTED,
-                    &[],
-                )
-            });
-        }
-        if uses_signatures(&cfg.local_auth, &cfg.remote_auth) {
-            let data: Vec<u8> = HASHES.iter().flat_map(|h| h.0.to_be_bytes()).collect();
-            b.payload(PayloadType::V2_NOTIFY, 0, |o| {
-                notify_body(o, none, &[], NotifyTypeV2::SIGNATURE_HASH_ALGORITHMS, &data)
-            });
-        }
+        let sig = uses_signatures(&cfg.local_auth, &cfg.remote_auth);
+        capability_notifies(
+            &mut b,
+            (sa.spi_i, sa.spi_r),
+            local,
+            remote,
+            sa.peer_frag,
+            sig,
+        );
         if let RemoteAuth::Certificate { cas } = &cfg.remote_auth {
             let hashes: Vec<u8> = cas
                 .iter()
@@ -465,6 +421,38 @@ impl IkeSa {
         );
         sa.announce_keys(ctx);
         Ok(sa)
+    }
+}
+
+/// The notifies both IKE_SA_INIT messages carry: NAT detection (§2.23),
+/// fragmentation support (RFC 7383 §2.3), signature hashes (RFC 7427 §4).
+fn capability_notifies(
+    b: &mut MessageBuilder,
+    (spi_i, spi_r): ([u8; 8], [u8; 8]),
+    local: SocketAddr,
+    remote: SocketAddr,
+    fragmentation: bool,
+    signatures: bool,
+) {
+    let mut status = |t: NotifyTypeV2, data: &[u8]| {
+        b.payload(PayloadType::V2_NOTIFY, 0, |o| {
+            notify_body(o, ProtocolIdV2::NONE, &[], t, data)
+        });
+    };
+    status(
+        NotifyTypeV2::NAT_DETECTION_SOURCE_IP,
+        &nat_hash(&spi_i, &spi_r, local),
+    );
+    status(
+        NotifyTypeV2::NAT_DETECTION_DESTINATION_IP,
+        &nat_hash(&spi_i, &spi_r, remote),
+    );
+    if fragmentation {
+        status(NotifyTypeV2::IKEV2_FRAGMENTATION_SUPPORTED, &[]);
+    }
+    if signatures {
+        let data: Vec<u8> = HASHES.iter().flat_map(|h| h.0.to_be_bytes()).collect();
+        status(NotifyTypeV2::SIGNATURE_HASH_ALGORITHMS, &data);
     }
 }
 
