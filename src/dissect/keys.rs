@@ -24,7 +24,7 @@
 use std::collections::HashMap;
 
 use crate::crypto::Secret;
-use crate::wire::registry::{EncrId, IntegId};
+use crate::wire::registry::{wireshark, EncrId, IntegId};
 
 /// Keys of one IKEv2 SA.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -102,6 +102,10 @@ fn spi8(s: &str) -> Option<[u8; 8]> {
 
 /// Wireshark / strongSwan encryption names → (ID, key bits).
 fn encr_by_name(name: &str) -> Option<(EncrId, Option<u16>)> {
+    if let Some(exact) = wireshark::ikev2_encr_by_name(name) {
+        return Some(exact);
+    }
+    // strongSwan's and older Wireshark spellings.
     let n = name.to_ascii_uppercase();
     let bits = ["256", "192", "128"]
         .iter()
@@ -156,23 +160,24 @@ fn integ_by_name(name: &str) -> Option<Result<Option<IntegId>, usize>> {
             .ok()?;
         return Some(Err(bits / 8));
     }
-    let table: &[(&str, Option<IntegId>)] = &[
-        ("NONE", None),
-        ("NULL", None),
-        ("HMAC_MD5_96", Some(IntegId::HMAC_MD5_96)),
-        ("HMAC_SHA1_96", Some(IntegId::HMAC_SHA1_96)),
-        ("HMAC_MD5_128", Some(IntegId::HMAC_MD5_128)),
-        ("HMAC_SHA1_160", Some(IntegId::HMAC_SHA1_160)),
-        ("HMAC_SHA2_256_128", Some(IntegId::HMAC_SHA2_256_128)),
-        ("HMAC_SHA2_384_192", Some(IntegId::HMAC_SHA2_384_192)),
-        ("HMAC_SHA2_512_256", Some(IntegId::HMAC_SHA2_512_256)),
-        ("AES_XCBC_96", Some(IntegId::AES_XCBC_96)),
-        ("AES_CMAC_96", Some(IntegId::AES_CMAC_96)),
-    ];
-    table
+    if n.starts_with("NULL") {
+        return Some(Ok(None));
+    }
+    // Wireshark's names ("HMAC_SHA1_96 [RFC2404]"), matched by the part
+    // before the reference.
+    wireshark::IKEV2_INTEG_NAMES
         .iter()
-        .find(|(k, _)| n.starts_with(k))
-        .map(|(_, v)| Ok(*v))
+        .find(|(_, name)| n.starts_with(name.split(' ').next().unwrap_or(name)))
+        .map(|(id, _)| Ok((*id != IntegId::NONE).then_some(*id)))
+        .or_else(|| {
+            [
+                ("AES_XCBC_96", IntegId::AES_XCBC_96),
+                ("AES_CMAC_96", IntegId::AES_CMAC_96),
+            ]
+            .iter()
+            .find(|(k, _)| n.starts_with(k))
+            .map(|(_, v)| Ok(Some(*v)))
+        })
 }
 
 /// pluto/tcpdump names: "aes128", "aes256", "3des", "sha1", "sha256" …

@@ -14,6 +14,7 @@ pub(crate) mod ctx;
 pub mod endpoint;
 pub mod event;
 pub mod identity;
+pub mod keyexport;
 pub mod proposal;
 pub(crate) mod timer;
 pub(crate) mod v2;
@@ -26,4 +27,5 @@ pub use event::{
     ChildId, ChildSaInfo, DownReason, Event, IkeKeyRecord, RequestId, SaHandle, Transmit,
 };
 pub use identity::{Identity, TrafficSelector};
+pub use keyexport::{esp_key_log_lines, esp_sa_lines, ikev2_table_line, ExportError};
 pub use proposal::{Chosen, ProposalSpec};

@@ -9,6 +9,7 @@ pub mod common;
 pub mod ikev1;
 pub mod ikev2;
 pub mod vendor_id;
+pub mod wireshark;
 
 pub use common::*;
 pub use ikev1::*;
