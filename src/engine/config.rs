@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::identity::{Identity, TrafficSelector};
 use super::proposal::ProposalSpec;
-use crate::crypto::{Secret, Signer};
+use crate::crypto::{Secret, SignatureScheme, Signer};
 
 /// How we prove our identity.
 #[derive(Clone)]
@@ -21,6 +21,15 @@ pub enum LocalAuth {
         /// Certificates to send, end entity first.
         chain: Vec<Vec<u8>>,
     },
+    /// A signature made by the application (an HSM, a smart card, a key
+    /// held by another process): the engine asks with a `SignRequest`
+    /// event and waits for `Endpoint::provide_signature`.
+    External {
+        /// The schemes the key can make, in order of preference.
+        schemes: Vec<SignatureScheme>,
+        /// Certificates to send, end entity first.
+        chain: Vec<Vec<u8>>,
+    },
 }
 
 impl core::fmt::Debug for LocalAuth {
@@ -28,6 +37,7 @@ impl core::fmt::Debug for LocalAuth {
         match self {
             LocalAuth::Psk(_) => write!(f, "Psk(..)"),
             LocalAuth::Signature { chain, .. } => write!(f, "Signature({} certs)", chain.len()),
+            LocalAuth::External { chain, .. } => write!(f, "External({} certs)", chain.len()),
         }
     }
 }
@@ -171,6 +181,10 @@ pub struct Config {
     pub fragment_mtu: usize,
     /// NAT keepalive interval when behind a NAT (RFC 3948 §4).
     pub nat_keepalive_ms: Option<u64>,
+    /// Ask the application before a new IKE_SA_INIT request gets state
+    /// (a `HalfOpenRequest` event, answered with `Endpoint::admit`),
+    /// after the limits and cookie checks have passed.
+    pub ask_admission: bool,
 }
 
 impl Config {

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::config::Config;
 use super::ctx::{Ctx, Outputs};
-use super::event::{ChildId, Event, RequestId, SaHandle, Transmit};
+use super::event::{Admission, ChildId, Event, RequestId, SaHandle, Transmit};
 use super::v2::ike_sa::{IkeSa, Pending};
 use super::v2::payloads::Inbound;
 use super::v2::sa_init::{stateless_reply, Refusal};
@@ -120,6 +120,18 @@ pub struct Endpoint {
     /// Unix time (s) at monotonic 0, for certificate validity.
     unix_at_zero: u64,
     stats: Stats,
+    /// IKE_SA_INIT requests waiting for the application's admission
+    /// (`Config::ask_admission`), by request id.
+    admissions: HashMap<u64, PendingAdmission>,
+}
+
+/// An IKE_SA_INIT request held until the application admits it.
+struct PendingAdmission {
+    local: SocketAddr,
+    remote: SocketAddr,
+    ispi: [u8; 8],
+    raw: Vec<u8>,
+    at: u64,
 }
 
 impl fmt::Debug for Endpoint {
@@ -163,6 +175,7 @@ impl Endpoint {
             },
             unix_at_zero: unix,
             stats: Stats::default(),
+            admissions: HashMap::new(),
         }
     }
 
@@ -366,7 +379,7 @@ impl Endpoint {
         };
         if header.exchange_type == ExchangeType::IKE_SA_INIT && from_initiator && !response {
             if header.rspi == [0; 8] && header.message_id == 0 {
-                self.sa_init_request(now, local, remote, ike);
+                self.sa_init_request(now, local, remote, ike, false);
             } else {
                 self.stats.dropped += 1;
             }
@@ -465,7 +478,14 @@ impl Endpoint {
 
     /// A new IKE_SA_INIT request: answer from the cache, with a COOKIE,
     /// with a refusal, or make a half-open SA.
-    fn sa_init_request(&mut self, now: u64, local: SocketAddr, remote: SocketAddr, raw: &[u8]) {
+    fn sa_init_request(
+        &mut self,
+        now: u64,
+        local: SocketAddr,
+        remote: SocketAddr,
+        raw: &[u8],
+        admitted: bool,
+    ) {
         let Ok(msg) = Message::parse(raw, Mode::Strict) else {
             self.stats.dropped += 1;
             return;
@@ -492,7 +512,11 @@ impl Endpoint {
             return;
         }
         let limits = self.config.limits;
-        if self.half_open.len() >= limits.half_open_max || self.sas.len() >= limits.ike_sa_max {
+        // Requests waiting for admission count as half-open.
+        let waiting = if admitted { 0 } else { self.admissions.len() };
+        if self.half_open.len() + waiting >= limits.half_open_max
+            || self.sas.len() >= limits.ike_sa_max
+        {
             self.stats.half_open_refused += 1;
             return;
         }
@@ -500,7 +524,7 @@ impl Endpoint {
             self.stats.dropped += 1;
             return;
         };
-        if self.half_open.len() >= limits.cookie_threshold {
+        if !admitted && self.half_open.len() + waiting >= limits.cookie_threshold {
             self.rotate_cookies(now);
             let ni = inb.nonce.clone().unwrap_or_default();
             let valid = inb
@@ -518,6 +542,39 @@ impl Endpoint {
                 self.send_stateless(local, remote, ispi, NotifyTypeV2::COOKIE, &cookie);
                 return;
             }
+        }
+        if self.config.ask_admission && !admitted {
+            let timeout = limits.half_open_timeout_ms;
+            self.admissions
+                .retain(|_, a| now.saturating_sub(a.at) < timeout);
+            if self
+                .admissions
+                .values()
+                .any(|a| a.remote == remote && a.ispi == ispi)
+            {
+                // Retransmitted while the application decides.
+                self.stats.dropped += 1;
+                return;
+            }
+            self.out.next_request += 1;
+            let request = self.out.next_request;
+            self.admissions.insert(
+                request,
+                PendingAdmission {
+                    local,
+                    remote,
+                    ispi,
+                    raw: raw.to_vec(),
+                    at: now,
+                },
+            );
+            self.out.events.push_back(Event::HalfOpenRequest {
+                request: RequestId(request),
+                local,
+                remote,
+                spi_i: ispi,
+            });
+            return;
         }
         let handle = self.out.sa_handle();
         let mut ctx = ctx!(self, now);
@@ -656,6 +713,69 @@ impl Endpoint {
     /// Sends a liveness check now.
     pub fn check_liveness(&mut self, now: u64, sa: SaHandle) -> Result<(), EngineError> {
         self.queue(now, sa, Pending::Liveness)
+    }
+
+    /// Answers a `SignRequest`: the signature over the octets it gave, in
+    /// the scheme it named, or `None` when the key cannot sign (the SA
+    /// fails).
+    pub fn provide_signature(
+        &mut self,
+        now: u64,
+        sa: SaHandle,
+        request: RequestId,
+        signature: Option<Vec<u8>>,
+    ) -> Result<(), EngineError> {
+        if !self.sas.contains_key(&sa) {
+            return Err(EngineError::UnknownSa(sa));
+        }
+        let done = self
+            .with_sa(now, sa, |s, ctx| {
+                s.signature_answer(ctx, request.0, signature)
+            })
+            .unwrap_or(false);
+        if done {
+            Ok(())
+        } else {
+            Err(EngineError::UnknownRequest(request))
+        }
+    }
+
+    /// Answers a `HalfOpenRequest`. A request not answered within the
+    /// half-open timeout is forgotten (`UnknownRequest`).
+    pub fn admit(
+        &mut self,
+        now: u64,
+        request: RequestId,
+        decision: Admission,
+    ) -> Result<(), EngineError> {
+        let timeout = self.config.limits.half_open_timeout_ms;
+        let a = self
+            .admissions
+            .remove(&request.0)
+            .filter(|a| now.saturating_sub(a.at) < timeout)
+            .ok_or(EngineError::UnknownRequest(request))?;
+        match decision {
+            Admission::Accept => self.sa_init_request(now, a.local, a.remote, &a.raw, true),
+            Admission::Drop => self.stats.half_open_refused += 1,
+            Admission::Cookie => {
+                let ni = Message::parse(&a.raw, Mode::Strict)
+                    .ok()
+                    .and_then(|m| Inbound::read(m.bytes, m.payloads()).ok())
+                    .and_then(|i| i.nonce)
+                    .unwrap_or_default();
+                self.rotate_cookies(now);
+                let cookie = self.cookie_for(
+                    &self.cookies.current,
+                    self.cookies.version,
+                    &ni,
+                    a.remote,
+                    &a.ispi,
+                );
+                self.stats.cookies_sent += 1;
+                self.send_stateless(a.local, a.remote, a.ispi, NotifyTypeV2::COOKIE, &cookie);
+            }
+        }
+        Ok(())
     }
 
     /// Answers a `PskRequest`: the key for the identity, or `None` to

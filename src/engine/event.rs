@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use super::config::IpsecMode;
 use super::identity::{Identity, TrafficSelector};
-use crate::crypto::Secret;
+use crate::crypto::{Secret, SignatureScheme};
 use crate::wire::registry::{EncrId, IntegId, KeMethod, NotifyTypeV2};
 
 /// An IKE SA: slab index and generation, so a stale handle never names a
@@ -227,6 +227,45 @@ pub enum Event {
     },
     /// IKE SA keys, for key logs (sent when keys are derived).
     IkeKeys(IkeKeyRecord),
+    /// The engine needs a signature from an external key
+    /// (`LocalAuth::External`); answer with `Endpoint::provide_signature`.
+    SignRequest {
+        /// Echo this in the answer.
+        request: RequestId,
+        /// The SA waiting.
+        sa: SaHandle,
+        /// The scheme to sign with (hashing is part of the scheme).
+        scheme: SignatureScheme,
+        /// ECDSA only: DER-encoded (RFC 7427) rather than r | s (RFC 7296
+        /// methods 9 to 11).
+        der: bool,
+        /// The octets to sign (RFC 7296 §2.15).
+        data: Vec<u8>,
+    },
+    /// A new IKE_SA_INIT request passed the limits and cookie checks;
+    /// the application decides whether it gets state
+    /// (`Config::ask_admission`). Answer with `Endpoint::admit`.
+    HalfOpenRequest {
+        /// Echo this in the answer.
+        request: RequestId,
+        /// Our address it came to.
+        local: SocketAddr,
+        /// The peer's address.
+        remote: SocketAddr,
+        /// The initiator's SPI.
+        spi_i: [u8; 8],
+    },
+}
+
+/// The application's answer to a [`Event::HalfOpenRequest`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Admission {
+    /// Go on: answer IKE_SA_INIT and keep a half-open SA.
+    Accept,
+    /// Ask the initiator to come back with a COOKIE (RFC 7296 §2.6).
+    Cookie,
+    /// Drop the request silently.
+    Drop,
 }
 
 impl IkeKeyRecord {

@@ -24,7 +24,7 @@ pub use config::{
 };
 pub use endpoint::{Endpoint, EngineError, Stats};
 pub use event::{
-    ChildId, ChildSaInfo, DownReason, Event, IkeKeyRecord, RequestId, SaHandle, Transmit,
+    Admission, ChildId, ChildSaInfo, DownReason, Event, IkeKeyRecord, RequestId, SaHandle, Transmit,
 };
 pub use identity::{Identity, TrafficSelector};
 pub use keyexport::{esp_key_log_lines, esp_sa_lines, ikev2_table_line, ExportError};

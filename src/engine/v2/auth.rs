@@ -2,7 +2,7 @@
 //! RFC 7427 digital signatures; RFC 4945 certificate/identity binding).
 
 use super::child::ChildOffer;
-use super::ike_sa::{ExpectAuthResponse, IkeSa, PendingAuth, Request, State};
+use super::ike_sa::{ExpectAuthResponse, IkeSa, PendingAuth, PendingSign, Request, State};
 use super::payloads::{auth_body, notify_body, Inbound};
 use crate::crypto::cert::{self, AltName, EkuPolicy};
 use crate::crypto::keymat_v2::{psk_auth, signed_octets};
@@ -34,23 +34,18 @@ fn scheme_hash(s: SignatureScheme) -> Option<HashAlgorithm> {
 }
 
 /// How we sign: RFC 7427 (method 14) with a hash the peer announced, else
-/// the method of RFC 7296 §3.8 for the key type.
-fn sign_auth(
-    key: &dyn crate::crypto::Signer,
+/// the method of RFC 7296 §3.8 for the key type. DIGITAL_SIGNATURE means
+/// an RFC 7427 signature (ECDSA DER-encoded).
+fn choose_scheme(
+    schemes: &[SignatureScheme],
     peer_hashes: &[HashAlgorithm],
-    octets: &[u8],
-) -> Option<(AuthMethodV2, Vec<u8>)> {
+) -> Option<(SignatureScheme, AuthMethodV2)> {
     use SignatureScheme as S;
-    let schemes = key.schemes();
     if let Some(&s) = schemes.iter().find(|s| {
         scheme_hash(**s).is_some_and(|h| peer_hashes.contains(&h))
             && crate::crypto::sign::algorithm_identifier(**s).is_some()
     }) {
-        let sig = key.sign_der(s, octets).ok()?;
-        return Some((
-            AuthMethodV2::DIGITAL_SIGNATURE,
-            encode_auth_signature(s, &sig).ok()?,
-        ));
+        return Some((s, AuthMethodV2::DIGITAL_SIGNATURE));
     }
     for &s in schemes {
         let method = match s {
@@ -60,16 +55,26 @@ fn sign_auth(
             S::EcdsaP521Sha512 => AuthMethodV2::ECDSA_SHA512_P521,
             _ => continue,
         };
-        return Some((method, key.sign(s, octets).ok()?));
+        return Some((s, method));
     }
     // RSA keys list SHA-1 PKCS#1 among their schemes; a key that has none
     // of the classic methods can only sign with RFC 7427.
-    let s = *schemes.first()?;
-    let sig = key.sign_der(s, octets).ok()?;
-    Some((
-        AuthMethodV2::DIGITAL_SIGNATURE,
-        encode_auth_signature(s, &sig).ok()?,
-    ))
+    Some((*schemes.first()?, AuthMethodV2::DIGITAL_SIGNATURE))
+}
+
+/// Signs with our own key (see [`choose_scheme`]).
+fn sign_auth(
+    key: &dyn crate::crypto::Signer,
+    peer_hashes: &[HashAlgorithm],
+    octets: &[u8],
+) -> Option<(AuthMethodV2, Vec<u8>)> {
+    let (s, method) = choose_scheme(key.schemes(), peer_hashes)?;
+    if method == AuthMethodV2::DIGITAL_SIGNATURE {
+        let sig = key.sign_der(s, octets).ok()?;
+        Some((method, encode_auth_signature(s, &sig).ok()?))
+    } else {
+        Some((method, key.sign(s, octets).ok()?))
+    }
 }
 
 /// Does the certificate vouch for the identity (RFC 4945 §3.1: subject
@@ -115,7 +120,102 @@ impl IkeSa {
                 Some((AuthMethodV2::SHARED_KEY_MIC, a.expose().to_vec()))
             }
             LocalAuth::Signature { key, .. } => sign_auth(&**key, &self.peer_hashes, octets),
+            LocalAuth::External { .. } => self.ext_sig.clone(),
         }
+    }
+
+    /// With an external key and no signature yet: asks the application to
+    /// sign `octets` (a `SignRequest`) and parks the SA; true when it did.
+    /// `resume` is the responder's IKE_AUTH request to answer afterwards.
+    fn ask_signature(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        octets: &[u8],
+        resume: &mut Option<(PendingAuth, Option<Secret>)>,
+    ) -> bool {
+        let LocalAuth::External { schemes, .. } = &ctx.peer_cfg(self.peer).local_auth else {
+            return false;
+        };
+        if self.ext_sig.is_some() {
+            return false;
+        }
+        let Some((scheme, method)) = choose_scheme(schemes, &self.peer_hashes) else {
+            return false;
+        };
+        let request = ctx.out.next_request + 1;
+        ctx.out.next_request = request;
+        ctx.out.events.push_back(Event::SignRequest {
+            request: RequestId(request),
+            sa: self.handle,
+            scheme,
+            der: method == AuthMethodV2::DIGITAL_SIGNATURE,
+            data: octets.to_vec(),
+        });
+        let (resume, psk) = match resume.take() {
+            Some((r, p)) => (Some(r), p),
+            None => (None, None),
+        };
+        self.state = State::WaitSign(Box::new(PendingSign {
+            request,
+            scheme,
+            method,
+            resume,
+            psk,
+        }));
+        true
+    }
+
+    /// The application's answer to a `SignRequest`: the signature, or
+    /// `None` when it cannot sign. False when `request` is not pending.
+    pub(crate) fn signature_answer(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        request: u64,
+        sig: Option<Vec<u8>>,
+    ) -> bool {
+        let State::WaitSign(p) = &self.state else {
+            return false;
+        };
+        if p.request != request {
+            return false;
+        }
+        let State::WaitSign(p) = std::mem::replace(&mut self.state, State::ExpectAuth) else {
+            return false;
+        };
+        let p = *p;
+        let data = match sig {
+            Some(sig) if p.method == AuthMethodV2::DIGITAL_SIGNATURE => {
+                encode_auth_signature(p.scheme, &sig).ok()
+            }
+            Some(sig) if !sig.is_empty() => Some(sig),
+            _ => None,
+        };
+        let Some(data) = data else {
+            ctx.log(format!(
+                "SA {}: no signature from the application",
+                self.handle.0
+            ));
+            if let Some(r) = p.resume {
+                self.reply_error(
+                    ctx,
+                    ExchangeType::IKE_AUTH,
+                    r.message_id,
+                    NotifyTypeV2::AUTHENTICATION_FAILED,
+                );
+            }
+            self.die(
+                ctx,
+                DownReason::Error("the application did not sign".into()),
+            );
+            return true;
+        };
+        self.ext_sig = Some((p.method, data));
+        match p.resume {
+            Some(r) => self.finish_auth_request(ctx, r.message_id, r.inbound, p.psk),
+            None => self.send_auth_request(ctx),
+        }
+        self.ext_sig = None;
+        true
     }
 
     /// Checks the peer's AUTH: `octets` are what it signed, `psk` the
@@ -215,7 +315,9 @@ impl IkeSa {
         };
         let body = cfg.local_id.payload_body();
         c.payload(id_type, 0, |o| o.bytes(&body));
-        if let LocalAuth::Signature { chain, .. } = &cfg.local_auth {
+        if let LocalAuth::Signature { chain, .. } | LocalAuth::External { chain, .. } =
+            &cfg.local_auth
+        {
             for der in chain {
                 c.payload(PayloadType::V2_CERT, 0, |o| {
                     o.u8(CertEncoding::X509_SIGNATURE.0);
@@ -280,6 +382,9 @@ impl IkeSa {
             self.die(ctx, DownReason::Error("cannot compute AUTH".into()));
             return;
         };
+        if self.ask_signature(ctx, &octets, &mut None) {
+            return;
+        }
         let mut c = ChainBuilder::new();
         if !self.write_identity_and_auth(ctx, &mut c, &octets) {
             self.die(ctx, DownReason::Error("cannot sign AUTH".into()));
@@ -421,6 +526,20 @@ impl IkeSa {
         let cfg = ctx.peer_cfg(peer).clone();
         let id_body = cfg.local_id.payload_body();
         let Some(octets) = self.octets_ours(&id_body) else {
+            return;
+        };
+        let mut resume = Some((
+            PendingAuth {
+                request: 0,
+                message_id: mid,
+                inbound: inb,
+            },
+            psk,
+        ));
+        if self.ask_signature(ctx, &octets, &mut resume) {
+            return;
+        }
+        let Some((PendingAuth { inbound: inb, .. }, _)) = resume else {
             return;
         };
         let mut c = ChainBuilder::new();

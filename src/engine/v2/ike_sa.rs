@@ -53,12 +53,25 @@ pub(crate) struct PendingAuth {
     pub(crate) inbound: Inbound,
 }
 
+/// Waiting for the application's signature (`LocalAuth::External`).
+pub(crate) struct PendingSign {
+    pub(crate) request: u64,
+    pub(crate) scheme: crate::crypto::SignatureScheme,
+    /// DIGITAL_SIGNATURE (RFC 7427) or a classic method.
+    pub(crate) method: crate::wire::registry::AuthMethodV2,
+    /// Responder: the IKE_AUTH request to answer once signed.
+    pub(crate) resume: Option<PendingAuth>,
+    /// Responder: the application's PSK for the peer, if it gave one.
+    pub(crate) psk: Option<crate::crypto::Secret>,
+}
+
 /// Where the SA is.
 pub(crate) enum State {
     InitSent(Box<ExpectSaInitResponse>),
     AuthSent(Box<ExpectAuthResponse>),
     ExpectAuth,
     WaitPsk(Box<PendingAuth>),
+    WaitSign(Box<PendingSign>),
     Established,
     Dead,
 }
@@ -141,6 +154,9 @@ pub(crate) struct IkeSa {
     /// The peer rekeyed this IKE SA while our rekey was outstanding: its
     /// new SA and that exchange's lowest nonce (§2.8.2).
     pub(crate) peer_ike_rekey: Option<(Box<IkeSa>, Vec<u8>)>,
+    /// The application's signature (`LocalAuth::External`), for the
+    /// AUTH payload being built.
+    pub(crate) ext_sig: Option<(crate::wire::registry::AuthMethodV2, Vec<u8>)>,
 }
 
 impl IkeSa {
@@ -184,6 +200,7 @@ impl IkeSa {
             replaced_by: None,
             announced: initiator,
             peer_ike_rekey: None,
+            ext_sig: None,
         }
     }
 
@@ -206,7 +223,11 @@ impl IkeSa {
 
     /// Half-open: a responder SA not yet authenticated.
     pub(crate) fn is_half_open(&self) -> bool {
-        !self.initiator && matches!(self.state, State::ExpectAuth | State::WaitPsk(_))
+        !self.initiator
+            && matches!(
+                self.state,
+                State::ExpectAuth | State::WaitPsk(_) | State::WaitSign(_)
+            )
     }
 
     fn header(
@@ -699,7 +720,10 @@ impl IkeSa {
                 Timer::Retransmit => self.retransmit(ctx),
                 Timer::HalfOpen => {
                     if self.is_half_open()
-                        || matches!(self.state, State::InitSent(_) | State::AuthSent(_))
+                        || matches!(
+                            self.state,
+                            State::InitSent(_) | State::AuthSent(_) | State::WaitSign(_)
+                        )
                     {
                         self.die(ctx, DownReason::HalfOpenTimeout);
                     }

@@ -46,7 +46,10 @@ const HASHES: [HashAlgorithm; 4] = [
 ];
 
 fn uses_signatures(local: &LocalAuth, remote: &RemoteAuth) -> bool {
-    matches!(local, LocalAuth::Signature { .. }) || matches!(remote, RemoteAuth::Certificate { .. })
+    matches!(
+        local,
+        LocalAuth::Signature { .. } | LocalAuth::External { .. }
+    ) || matches!(remote, RemoteAuth::Certificate { .. })
 }
 
 /// What a stateless answer to an IKE_SA_INIT request should say.
