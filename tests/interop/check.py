@@ -14,6 +14,7 @@ and asserts:
     SPIs and algorithms rike reported last (unless --deleted: then none);
   * every IKE SA and Child SA key rike exported equals the key charon logged
     (Child SA keys per direction, matched by SPI and addresses);
+  * rike's own dissector (--rike) decrypts them with the same directory;
   * tshark, given rike's key directory as its profile, decrypts every
     encrypted IKE message of the capture, dissects the identities inside
     IKE_AUTH, and (with --esp) decrypts ESP to rike's inbound SPI.
@@ -22,6 +23,7 @@ Prints one line per check and exits non-zero when any fails.
 """
 
 import argparse
+import json
 import os
 import re
 import subprocess
@@ -222,6 +224,7 @@ def main():
     ap.add_argument("--child-rekeys", type=int, default=0)
     ap.add_argument("--ike-rekeys", type=int, default=0)
     ap.add_argument("--ids", default="", help="identities IKE_AUTH must show, comma-separated")
+    ap.add_argument("--rike", help="the rike binary: its dissector must decrypt the capture too")
     a = ap.parse_args()
     d = a.dir
     keydir = os.path.join(d, "keys")
@@ -292,6 +295,18 @@ def main():
         ok(len(to_rike) > 0 and all(x.get("icmp.type") for x in to_rike),
            f"tshark decrypted the ESP packets to rike's SPI {spi_in} with rike's esp_sa "
            f"({sum(1 for x in to_rike if x.get('icmp.type'))}/{len(to_rike)})")
+
+    if a.rike:
+        out = subprocess.run([a.rike, "dissect", "--json", "--keys", keydir, cap],
+                             capture_output=True, text=True, timeout=60)
+        msgs = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+        enc = [m for m in msgs if m.get("rike", {}).get("rike.exchangetype") in (35, 36, 37)]
+        plain = [m["frame"] for m in enc
+                 if '"rike.enc.decrypted"' not in json.dumps(m.get("rike", {}))]
+        ok(out.returncode == 0 and len(enc) > 0 and not plain,
+           f"rike dissect --keys decrypted all {len(enc)} encrypted IKE messages"
+           + (f" (not frames {plain})" if plain else "")
+           + (f" [{out.stderr.strip()[:200]}]" if out.stderr.strip() else ""))
 
     print(f"  {len(FAILS)} check(s) failed" if FAILS else "  all checks passed")
     return 1 if FAILS else 0

@@ -70,15 +70,29 @@ settings() {
 
 # rike's options for this scenario (role-independent part)
 rike_opts() {
-    local dir=$1
+    local dir=$1 name=$2
     OPTS=(--local "$RK_IP_R" --remote "$RK_IP_S" --local-id rike.test --remote-id sw.test
           --ike "$IKE" --esp "$ESP" --local-ts "$RK_TS_R" --remote-ts "$RK_TS_S"
           --mtu "$MTU" --once --keylog "$dir/keys")
-    if [ "$AUTH" = psk ]; then
+    if [ "$name" = psk-cbc-r ]; then
+        printf '%s\n' "$PSK" >"$dir/psk"
+        OPTS+=(--psk-file "$dir/psk")
+    elif [ "$AUTH" = psk ]; then
         OPTS+=(--psk-env RIKE_PSK)
     else
         local pki=$OUT/pki-$PKI
         OPTS+=(--cert "$pki/rike-chain.pem" --key "$pki/rike.key" --ca "$pki/ca.pem")
+    fi
+    # psk-cbc-i reads its options from an option file
+    if [ "$name" = psk-cbc-i ]; then
+        local i
+        for ((i = 0; i < ${#OPTS[@]}; i++)); do
+            case ${OPTS[$i]} in
+                --once) echo "once = yes" ;;
+                --*) echo "${OPTS[$i]#--} = ${OPTS[$((i + 1))]}"; i=$((i + 1)) ;;
+            esac
+        done >"$dir/rike.conf"
+        OPTS=(--config "$dir/rike.conf")
     fi
 }
 
@@ -169,7 +183,7 @@ run_scenario() {
     if [ -n "$PKI" ] && [ ! -f "$OUT/pki-$PKI/ca.pem" ]; then
         rk_pki "$OUT/pki-$PKI" "$PKI"
     fi
-    rike_opts "$dir"
+    rike_opts "$dir" "$name"
     charon_up "$dir"
     rk_cap_start "$dir/capture.pcapng"
     if [ "$ROLE" = i ]; then
@@ -187,7 +201,8 @@ run_scenario() {
     local esp=--esp
     [ "$ACT" = delete ] && esp=""
     # shellcheck disable=SC2086
-    python3 "$HERE/check.py" "$dir" $CHECK $esp --ids rike.test,sw.test >"$dir/check.log" 2>&1 || rc=1
+    python3 "$HERE/check.py" "$dir" $CHECK $esp --ids rike.test,sw.test --rike "$RIKE_BIN" \
+        >"$dir/check.log" 2>&1 || rc=1
     if [ $rc = 0 ]; then
         rk_log "PASS $name ($((SECONDS - t0)) s)"
     else
