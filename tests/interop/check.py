@@ -173,6 +173,23 @@ def charon_log(path):
     return ike_sets, child
 
 
+def pluto_log(path):
+    """libreswan: IKE SAs established (from its log lines) and the keys of
+    its tcpdump-style lines, `ikev2 I|R 0xSPIi 0xSPIr integ:0xKEY
+    encr:0xKEY` (printed with plutodebug=private), by (SPIi, SPIr, I|R).
+    Its GCM keys leave out the 4-octet salt."""
+    established, keys = 0, {}
+    with open(path, errors="replace") as f:
+        for line in f:
+            if re.search(r'"rk" #\d+: (initiator|responder) established IKE SA', line):
+                established += 1
+            m = re.search(r"\| ikev2 ([IR]) 0x([0-9a-f]{16}) 0x([0-9a-f]{16}) (\S*?):(?:0x([0-9a-f]*))? "
+                          r"\S*?:0x([0-9a-f]+)", line)
+            if m:
+                keys[(m.group(2), m.group(3), m.group(1))] = (m.group(6), m.group(5) or "")
+    return established, keys
+
+
 def swanctl_sas(path):
     """The IKE SA and Child SA lines of `swanctl --list-sas`."""
     text = open(path).read() if os.path.exists(path) else ""
@@ -225,9 +242,13 @@ def main():
     ap.add_argument("--ike-rekeys", type=int, default=0)
     ap.add_argument("--ids", default="", help="identities IKE_AUTH must show, comma-separated")
     ap.add_argument("--rike", help="the rike binary: its dissector must decrypt the capture too")
+    ap.add_argument("--libreswan", action="store_true",
+                    help="the peer is libreswan: its Child SA cannot install here, only the IKE SA is checked")
     a = ap.parse_args()
     d = a.dir
     keydir = os.path.join(d, "keys")
+    if a.libreswan:
+        return check_libreswan(a, d, keydir)
 
     r = rike_log(os.path.join(d, "rike.log"))
     ok(r["ike_up"] == 1 and r["child_up"] == 1,
@@ -267,6 +288,26 @@ def main():
     for sa, keys in r_esp.items():
         ok(c_child.get(sa) == keys, f"ESP SA {sa[0]} {sa[1]}->{sa[2]}: keys equal charon's")
 
+    return decryption_checks(a, d, keydir, r)
+
+
+def check_libreswan(a, d, keydir):
+    r = rike_log(os.path.join(d, "rike.log"))
+    ok(r["ike_up"] == 1, f"rike reported one IKE SA up ({r['ike_up']})")
+    established, lkeys = pluto_log(os.path.join(d, "pluto.log"))
+    ok(established == 1, f"pluto reported one IKE SA established ({established})")
+    r_ike, _ = rike_keys(os.path.join(keydir, "rike.keys"))
+    ok(len(r_ike) == 1, f"rike exported one IKE SA key set ({len(r_ike)})")
+    for (spi_i, spi_r), (ei, er, ai, ar) in r_ike.items():
+        ok(r["ike"] == (spi_i, spi_r), f"the key set is for the SPIs rike reported ({spi_i}_i {spi_r}_r)")
+        for role, ekey, akey in (("I", ei, ai), ("R", er, ar)):
+            got = lkeys.get((spi_i, spi_r, role))
+            ok(got is not None and ekey.startswith(got[0]) and len(got[0]) >= 32 and got[1] == akey,
+               f"SK_e{role.lower()}/SK_a{role.lower()} equal pluto's")
+    return decryption_checks(a, d, keydir, r)
+
+
+def decryption_checks(a, d, keydir, r):
     # tshark with rike's key directory as its profile
     cap = os.path.join(d, "capture.pcapng")
     rows = tshark(cap, keydir, ["frame.number", "isakmp.exchangetype", "isakmp.enc.decrypted",

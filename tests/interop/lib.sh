@@ -224,3 +224,79 @@ rk_pki() {
         fi
     ) >"$dir/openssl.log" 2>&1 || rk_die "openssl: $(tail -3 "$dir/openssl.log")"
 }
+
+# ------------------------------------------------------------ libreswan
+# libreswan 4.10 conflicts with the strongSwan packages, so it is not
+# installed: its .deb is unpacked under $RK_LS_ROOT (rk_ls_unpack; .ci/run
+# does it too). pluto execs /usr/libexec/ipsec/addconn, so its mount
+# namespace gets the unpacked directory mounted there.
+RK_LS_ROOT=${RK_LS_ROOT:-/opt/libreswan}
+RK_LS_BIN=$RK_LS_ROOT/usr/libexec/ipsec
+
+rk_ls_available() { [ -x "$RK_LS_BIN/pluto" ] && command -v certutil >/dev/null; }
+
+# rk_ls_conf DIR NAME=VALUE...: DIR/ipsec.conf, ipsec.secrets (PSK=...),
+# an empty NSS database
+rk_ls_conf() {
+    local dir=$1; shift
+    local subst=(-e "s|@DIR@|$dir|g") kv psk="" ids=""
+    for kv in "$@"; do
+        case $kv in
+            PSK=*) psk=${kv#PSK=} ;;
+            *) subst+=(-e "s|@${kv%%=*}@|${kv#*=}|g") ;;
+        esac
+        case $kv in LOCAL_ID=* | REMOTE_ID=*) ids="$ids @${kv#*=}" ;; esac
+    done
+    mkdir -p "$dir/run" "$dir/nss"
+    sed "${subst[@]}" "$RK_HERE/conf/ipsec.conf.in" >"$dir/ipsec.conf"
+    printf '%s : PSK "%s"\n' "${ids# }" "$psk" >"$dir/ipsec.secrets"
+    chmod 600 "$dir/ipsec.secrets"
+    certutil -N -d "sql:$dir/nss" --empty-password >/dev/null 2>&1 || rk_die "certutil -N failed"
+}
+
+# rk_ls_start DIR: pluto in strongSwan's namespace (the peer's side)
+rk_ls_start() {
+    local dir=$1 n
+    mkdir -p /usr/libexec/ipsec
+    rk_bg "$dir/pluto.pid" ip netns exec "$RK_NS_S" unshare -m sh -c \
+        'mount --bind "$1/run" /run && mount --bind "$2" /usr/libexec/ipsec && exec "$2/pluto" --nofork \
+            --config "$1/ipsec.conf" --rundir "$1/run" --nssdir "$1/nss" \
+            --secretsfile "$1/ipsec.secrets" --ipsecdir "$1"' sh "$dir" "$RK_LS_BIN" \
+        >"$dir/pluto.out" 2>&1
+    for n in $(seq 100); do
+        [ -S "$dir/run/pluto.ctl" ] && break
+        sleep 0.05
+    done
+    [ -S "$dir/run/pluto.ctl" ] || rk_die "pluto did not start: $(tail -3 "$dir/pluto.out")"
+    "$RK_LS_BIN/addconn" --config "$dir/ipsec.conf" --ctlsocket "$dir/run/pluto.ctl" rk \
+        >"$dir/addconn.log" 2>&1 || rk_die "addconn: $(cat "$dir/addconn.log")"
+    rk_whack "$dir" --listen >/dev/null 2>&1
+    rk_whack "$dir" --rereadsecrets >/dev/null 2>&1
+}
+
+rk_ls_stop() { rk_stop "$1/pluto.pid" TERM; }
+
+rk_whack() {
+    local dir=$1; shift
+    "$RK_LS_BIN/whack" --ctlsocket "$dir/run/pluto.ctl" "$@"
+}
+
+# rk_ls_unpack: the libreswan .deb unpacked under $RK_LS_ROOT, with the
+# libraries it needs installed (idempotent)
+rk_ls_unpack() {
+    rk_ls_available && return 0
+    local tmp
+    tmp=$(mktemp -d)
+    chmod 755 "$tmp"
+    (cd "$tmp" && { apt-get download libreswan >/dev/null 2>&1 \
+        || { apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null && apt-get download libreswan >/dev/null; }; }) \
+        || { rm -rf "$tmp"; return 1; }
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q \
+        --no-install-recommends libnss3-tools libnss3 libnspr4 libevent-core-2.1-7 \
+        libevent-pthreads-2.1-7 libunbound8 libldns3 libcurl3-nss libldap-2.5-0 libcap-ng0 \
+        libaudit1 libpam0g libselinux1 libsystemd0 >/dev/null || { rm -rf "$tmp"; return 1; }
+    mkdir -p "$RK_LS_ROOT"
+    dpkg-deb -x "$tmp"/libreswan_*.deb "$RK_LS_ROOT"
+    rm -rf "$tmp"
+    rk_ls_available
+}
