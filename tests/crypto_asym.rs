@@ -1,5 +1,5 @@
 //! Asymmetric crypto against published vectors and OpenSSL-made data:
-//! key exchange (RFC 5903, RFC 7748, Wycheproof, RFC 3526 primes, ML-KEM
+//! key exchange (RFC 5903, RFC 7748 X25519 and X448, Wycheproof, RFC 3526 primes, ML-KEM
 //! round trips), signatures (RFC 8032, OpenSSL PKCS#1 v1.5 / raw / PSS /
 //! ECDSA / Ed25519), RFC 7427 identifiers, X.509 parsing and chain
 //! validation. Sources: tests/data/vectors/asym/README.md.
@@ -107,6 +107,89 @@ fn x25519_rfc7748_vectors() {
             other => panic!("unknown row {other}"),
         }
     }
+}
+
+/// X448(k, u) through the key-exchange API: k as the private value, u as
+/// the peer's public value.
+fn x448(k: &[u8], u: &[u8]) -> Vec<u8> {
+    ke::start_with_private(KeMethod::CURVE448, k)
+        .unwrap()
+        .complete(u)
+        .unwrap()
+        .expose()
+        .to_vec()
+}
+
+#[test]
+fn x448_rfc7748_vectors() {
+    let mut seen = [0usize; 3];
+    for r in rows("x448_rfc7748.txt") {
+        match r[0].as_str() {
+            "dh" => {
+                let a = ke::start_with_private(KeMethod::CURVE448, &unhex(&r[1])).unwrap();
+                assert_eq!(a.public_value(), &unhex(&r[2])[..]);
+                let b = ke::start_with_private(KeMethod::CURVE448, &unhex(&r[3])).unwrap();
+                assert_eq!(b.public_value(), &unhex(&r[4])[..]);
+                assert_eq!(
+                    a.complete(&unhex(&r[4])).unwrap().expose(),
+                    &unhex(&r[5])[..]
+                );
+                assert_eq!(
+                    b.complete(&unhex(&r[2])).unwrap().expose(),
+                    &unhex(&r[5])[..]
+                );
+                seen[0] += 1;
+            }
+            "mul" => {
+                assert_eq!(x448(&unhex(&r[1]), &unhex(&r[2])), unhex(&r[3]));
+                seen[1] += 1;
+            }
+            "iter" => {
+                let n: usize = r[1].parse().unwrap();
+                let mut k = vec![0u8; 56];
+                k[0] = 5;
+                let mut u = k.clone();
+                for _ in 0..n {
+                    let next = x448(&k, &u);
+                    u = std::mem::replace(&mut k, next);
+                }
+                assert_eq!(k, unhex(&r[2]), "after {n} iterations");
+                seen[2] += 1;
+            }
+            other => panic!("unknown row {other}"),
+        }
+    }
+    assert_eq!(seen, [1, 2, 2]);
+}
+
+#[test]
+fn wycheproof_x448() {
+    let rs = rows("wycheproof_x448.txt");
+    assert_eq!(rs.len(), 3);
+    for r in rs {
+        let (tc, public, private, shared) = (&r[0], unhex(&r[2]), unhex(&r[3]), unhex(&r[4]));
+        assert_eq!(x448(&private, &public), shared, "tcId {tc}");
+    }
+}
+
+#[test]
+fn x448_agreement_through_the_provider() {
+    let p = RustCrypto;
+    let mut rng = SeededRandom::from_seed([32; 32]);
+    let a = p.key_exchange(KeMethod::CURVE448, &mut rng).unwrap();
+    assert_eq!(a.public_value().len(), 56);
+    let (b_pub, b_sec) = p
+        .key_exchange_respond(KeMethod::CURVE448, a.public_value(), &mut rng)
+        .unwrap();
+    assert_eq!(b_pub.len(), 56);
+    assert_eq!(a.complete(&b_pub).unwrap(), b_sec);
+    // The responder refuses a low-order initiator value (u = 1).
+    let mut one = [0u8; 56];
+    one[0] = 1;
+    assert!(matches!(
+        p.key_exchange_respond(KeMethod::CURVE448, &one, &mut rng),
+        Err(CryptoError::InvalidPublicValue(_))
+    ));
 }
 
 #[test]
@@ -706,7 +789,7 @@ fn private_key_loading_errors() {
 fn every_ke_method_through_the_provider() {
     let p = RustCrypto;
     let mut rng = SeededRandom::from_seed([0x99; 32]);
-    for m in [19u16, 20, 21, 31, 35, 36, 37] {
+    for m in [19u16, 20, 21, 31, 32, 35, 36, 37] {
         let method = KeMethod(m);
         let a: Box<dyn KeyExchange> = p.key_exchange(method, &mut rng).unwrap();
         let (b_pub, b) = p

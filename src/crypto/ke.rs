@@ -1,7 +1,7 @@
 //! Key exchange methods (IKEv2 Transform Type 4; IKEv1 group
 //! descriptions): MODP Diffie-Hellman (groups 1, 2, 5, 14–18), ECP
-//! (19, 20, 21; RFC 5903), Curve25519 (31; RFC 8031) and ML-KEM
-//! (35, 36, 37; FIPS 203 as used by IKEv2).
+//! (19, 20, 21; RFC 5903), Curve25519 (31) and Curve448 (32; RFC 8031)
+//! and ML-KEM (35, 36, 37; FIPS 203 as used by IKEv2).
 //!
 //! [`start`] begins an exchange (the initiator's side; for a KEM it
 //! generates a key pair and the public value is the encapsulation key).
@@ -11,13 +11,14 @@
 //!
 //! Every peer value is checked before use (RFC 6989): its length, then
 //! MODP 1 < y < p − 1, ECP on the curve (and not the identity), X25519
-//! not yielding the all-zero secret, ML-KEM the FIPS 203 §7.2 modulus
+//! and X448 not yielding the all-zero secret, ML-KEM the FIPS 203 §7.2 modulus
 //! check. A bad value is [`CryptoError::InvalidPublicValue`]. Private
 //! values and shared secrets are zeroized when dropped.
 
 use crypto_bigint::modular::{BoxedMontyForm, BoxedMontyParams};
 use crypto_bigint::{BoxedUint, Odd};
 use ml_kem::{Decapsulate, Encapsulate, Generate as _, KeyExport};
+use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, Zeroizing};
 
 use super::modp::{self, ModpGroup};
@@ -41,7 +42,11 @@ pub fn is_supported(method: KeMethod) -> bool {
         || is_kem(method)
         || matches!(
             method,
-            KeMethod::ECP_256 | KeMethod::ECP_384 | KeMethod::ECP_521 | KeMethod::CURVE25519
+            KeMethod::ECP_256
+                | KeMethod::ECP_384
+                | KeMethod::ECP_521
+                | KeMethod::CURVE25519
+                | KeMethod::CURVE448
         )
 }
 
@@ -55,6 +60,7 @@ pub fn start(method: KeMethod, rng: &mut dyn Random) -> CryptoResult<Box<dyn Key
         KeMethod::ECP_384 => Ok(Box::new(EcpP384::generate(rng)?)),
         KeMethod::ECP_521 => Ok(Box::new(EcpP521::generate(rng)?)),
         KeMethod::CURVE25519 => Ok(Box::new(X25519Ke::generate(rng)?)),
+        KeMethod::CURVE448 => Ok(Box::new(X448Ke::generate(rng)?)),
         KeMethod::ML_KEM_512 => Ok(Box::new(MlKem512Ke::generate(rng)?)),
         KeMethod::ML_KEM_768 => Ok(Box::new(MlKem768Ke::generate(rng)?)),
         KeMethod::ML_KEM_1024 => Ok(Box::new(MlKem1024Ke::generate(rng)?)),
@@ -65,7 +71,8 @@ pub fn start(method: KeMethod, rng: &mut dyn Random) -> CryptoResult<Box<dyn Key
 /// Starts a key exchange with a given private value, for known-answer
 /// tests and reproducible runs: the MODP exponent (big-endian, at most the
 /// prime's length), the ECP scalar (big-endian, the field's length), the
-/// X25519 scalar (32 bytes), or the ML-KEM seed d ‖ z (64 bytes).
+/// X25519 scalar (32 bytes), the X448 scalar (56 bytes), or the ML-KEM
+/// seed d ‖ z (64 bytes).
 pub fn start_with_private(method: KeMethod, private: &[u8]) -> CryptoResult<Box<dyn KeyExchange>> {
     if let Some(g) = modp::group(method) {
         return Ok(Box::new(ModpKe::from_exponent(g, private)?));
@@ -75,6 +82,7 @@ pub fn start_with_private(method: KeMethod, private: &[u8]) -> CryptoResult<Box<
         KeMethod::ECP_384 => Ok(Box::new(EcpP384::from_private(private)?)),
         KeMethod::ECP_521 => Ok(Box::new(EcpP521::from_private(private)?)),
         KeMethod::CURVE25519 => Ok(Box::new(X25519Ke::from_private(private)?)),
+        KeMethod::CURVE448 => Ok(Box::new(X448Ke::from_private(private)?)),
         KeMethod::ML_KEM_512 => Ok(Box::new(MlKem512Ke::from_seed(private)?)),
         KeMethod::ML_KEM_768 => Ok(Box::new(MlKem768Ke::from_seed(private)?)),
         KeMethod::ML_KEM_1024 => Ok(Box::new(MlKem1024Ke::from_seed(private)?)),
@@ -419,6 +427,65 @@ impl KeyExchange for X25519Ke {
     }
 }
 
+// ---------------------------------------------------------------- X448
+
+/// X448 (group 32, RFC 8031), on RustCrypto's `x448` crate.
+pub struct X448Ke {
+    /// The clamped scalar (zeroized on drop by the crate).
+    secret: x448::StaticSecret,
+    public: [u8; 56],
+}
+
+impl X448Ke {
+    fn generate(rng: &mut dyn Random) -> CryptoResult<Self> {
+        let mut k = Zeroizing::new([0u8; 56]);
+        rng.fill(k.as_mut())?;
+        Self::from_private(k.as_ref())
+    }
+
+    fn from_private(k: &[u8]) -> CryptoResult<Self> {
+        let k: [u8; 56] = k
+            .try_into()
+            .map_err(|_| CryptoError::Key("X448 private value length".into()))?;
+        let mut k = Zeroizing::new(k);
+        // RFC 7748 §5: the crate clamps (clears the 2 low bits, sets the top one).
+        let secret = x448::StaticSecret::from(*k);
+        k.zeroize();
+        let public = *x448::PublicKey::from(&secret).as_bytes();
+        Ok(X448Ke { secret, public })
+    }
+}
+
+impl KeyExchange for X448Ke {
+    fn method(&self) -> KeMethod {
+        KeMethod::CURVE448
+    }
+
+    fn public_value(&self) -> &[u8] {
+        &self.public
+    }
+
+    fn complete(self: Box<Self>, peer: &[u8]) -> CryptoResult<Secret> {
+        // Any 56 octets are a u-coordinate (RFC 7748 §5: non-canonical
+        // values are reduced); only the length is checked here. The
+        // crate's own low-order test (`PublicKey::from_bytes`) compares
+        // canonical encodings only, so the output test below is the one
+        // that counts.
+        let peer = x448::PublicKey::from_bytes_unchecked(peer)
+            .ok_or(CryptoError::InvalidPublicValue("X448 value length"))?;
+        let shared = self.secret.diffie_hellman(&peer);
+        // RFC 8031 §3.2 / RFC 7748 §6.2: reject the all-zero output (a
+        // low-order peer point); checked in constant time.
+        let zero: subtle::Choice = shared.as_bytes().ct_eq(&[0u8; 56]);
+        if bool::from(zero) {
+            return Err(CryptoError::InvalidPublicValue(
+                "X448 shared secret is zero",
+            ));
+        }
+        Ok(Secret::from_slice(shared.as_bytes()))
+    }
+}
+
 // ---------------------------------------------------------------- ML-KEM
 
 macro_rules! mlkem {
@@ -512,7 +579,7 @@ mod tests {
         SeededRandom::from_seed([n; 32])
     }
 
-    const ALL: [u16; 15] = [1, 2, 5, 14, 15, 16, 17, 18, 19, 20, 21, 31, 35, 36, 37];
+    const ALL: [u16; 16] = [1, 2, 5, 14, 15, 16, 17, 18, 19, 20, 21, 31, 32, 35, 36, 37];
 
     #[test]
     fn every_method_agrees_both_ways() {
@@ -536,7 +603,7 @@ mod tests {
 
     #[test]
     fn deterministic_with_seeded_rng() {
-        for m in [14u16, 19, 31, 36] {
+        for m in [14u16, 19, 31, 32, 36] {
             let a = start(KeMethod(m), &mut rng(9)).unwrap();
             let b = start(KeMethod(m), &mut rng(9)).unwrap();
             assert_eq!(a.public_value(), b.public_value());
@@ -619,6 +686,35 @@ mod tests {
     }
 
     #[test]
+    fn x448_zero_output_rejected() {
+        // u = 0, 1, p − 1 (low order) and the non-canonical p, p + 1
+        // (p = 2^448 − 2^224 − 1, little-endian) all give the zero output.
+        let mut p = [0xFFu8; 56];
+        p[28] = 0xFE;
+        let mut pm1 = p;
+        pm1[0] = 0xFE;
+        let mut pp1 = p;
+        pp1[0] = 0x00;
+        pp1[1..28].fill(0x00);
+        pp1[28] = 0xFF;
+        let mut one = [0u8; 56];
+        one[0] = 1;
+        for bad in [[0u8; 56], one, pm1, p] {
+            let a = start(KeMethod::CURVE448, &mut rng(6)).unwrap();
+            assert!(matches!(
+                a.complete(&bad),
+                Err(CryptoError::InvalidPublicValue(_))
+            ));
+        }
+        // p + 1 ≡ 1: also zero.
+        let a = start(KeMethod::CURVE448, &mut rng(6)).unwrap();
+        assert!(matches!(
+            a.complete(&pp1),
+            Err(CryptoError::InvalidPublicValue(_))
+        ));
+    }
+
+    #[test]
     fn ecp_identity_and_off_curve_rejected() {
         for (m, n) in [(19u16, 32usize), (20, 48), (21, 66)] {
             let a = start(KeMethod(m), &mut rng(7)).unwrap();
@@ -663,13 +759,14 @@ mod tests {
             Err(CryptoError::Unsupported(_, 22))
         ));
         assert!(matches!(
-            respond(KeMethod::CURVE448, &[0; 56], &mut rng(1)),
-            Err(CryptoError::Unsupported(_, 32))
+            respond(KeMethod(33), &[0; 32], &mut rng(1)),
+            Err(CryptoError::Unsupported(_, 33))
         ));
         for m in ALL {
             assert!(start(KeMethod(m), &mut FailingRandom).is_err(), "{m}");
         }
-        assert!(!is_supported(KeMethod::CURVE448));
+        assert!(is_supported(KeMethod::CURVE448));
+        assert!(!is_supported(KeMethod(33)));
         assert!(is_kem(KeMethod::ML_KEM_512));
         assert!(!is_kem(KeMethod::CURVE25519));
     }

@@ -83,7 +83,11 @@ mod tests {
             16
         );
         let mut rng = SeededRandom::from_seed([1; 32]);
-        for m in [KeMethod::CURVE25519, KeMethod::ML_KEM_768] {
+        for m in [
+            KeMethod::CURVE25519,
+            KeMethod::CURVE448,
+            KeMethod::ML_KEM_768,
+        ] {
             let a = p.key_exchange(m, &mut rng).unwrap();
             let (b_pub, b) = p
                 .key_exchange_respond(m, a.public_value(), &mut rng)
@@ -95,7 +99,7 @@ mod tests {
             assert_eq!(a.complete(&b_pub).unwrap(), b);
         }
         assert!(matches!(
-            p.key_exchange(KeMethod::CURVE448, &mut rng),
+            p.key_exchange(KeMethod(33), &mut rng),
             Err(CryptoError::Unsupported(..))
         ));
         assert!(p
