@@ -456,6 +456,12 @@ fn wrong_psk_fails_on_both_sides_without_child_sas() {
         downs(&net.a.events),
         vec![DownReason::AuthenticationFailed { by_peer: true }]
     );
+    // The responder tells its application too (interop: `rike listen`
+    // must say why an initiator failed).
+    assert_eq!(
+        downs(&net.b.events),
+        vec![DownReason::AuthenticationFailed { by_peer: false }]
+    );
     assert!(child_ups(&net.a.events).is_empty() && child_ups(&net.b.events).is_empty());
     assert!(ike_ups(&net.b.events).is_empty());
     assert_eq!(net.a.ep.sa_count() + net.b.ep.sa_count(), 0);

@@ -483,6 +483,9 @@ impl IkeSa {
                 mid,
                 NotifyTypeV2::AUTHENTICATION_FAILED,
             );
+            // The peer holds this SA's keys (its IKE_AUTH decrypted): a
+            // failed authentication is the application's to report.
+            sa.announced = true;
             sa.die(ctx, DownReason::AuthenticationFailed { by_peer: false });
         };
         let Some((idi, idi_body)) = inb.idi.clone() else {
@@ -606,6 +609,8 @@ impl IkeSa {
                     p.message_id,
                     NotifyTypeV2::AUTHENTICATION_FAILED,
                 );
+                // The application was asked (PskRequest): it hears the end.
+                self.announced = true;
                 self.die(ctx, DownReason::AuthenticationFailed { by_peer: false });
             }
         }
