@@ -232,6 +232,14 @@ def tshark(capture, profile, fields, extra=()):
     return [dict(zip(fields, line.split("|"))) for line in out.stdout.splitlines()]
 
 
+def rows_notify(capture, profile):
+    """Every notify message type in the capture."""
+    types = set()
+    for x in tshark(capture, profile, ["isakmp.notify.msgtype"]):
+        types.update(t for t in x["isakmp.notify.msgtype"].split(",") if t)
+    return types
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("dir")
@@ -240,6 +248,10 @@ def main():
     ap.add_argument("--fragments", action="store_true", help="IKE_AUTH was fragmented")
     ap.add_argument("--child-rekeys", type=int, default=0)
     ap.add_argument("--ike-rekeys", type=int, default=0)
+    ap.add_argument("--invalid-ke", action="store_true",
+                    help="the first IKE_SA_INIT was answered with INVALID_KE_PAYLOAD")
+    ap.add_argument("--liveness", type=int, default=0,
+                    help="at least this many empty INFORMATIONAL exchanges (DPD)")
     ap.add_argument("--ids", default="", help="identities IKE_AUTH must show, comma-separated")
     ap.add_argument("--rike", help="the rike binary: its dissector must decrypt the capture too")
     ap.add_argument("--libreswan", action="store_true",
@@ -314,6 +326,14 @@ def decryption_checks(a, d, keydir, r):
                                 "isakmp.ikev2.integrity_checksum", "isakmp.id.data.fqdn",
                                 "isakmp.typepayload", "esp.spi", "icmp.type"])
     ike = [x for x in rows if x.get("isakmp.exchangetype")]
+    if a.invalid_ke:
+        inits = [x for x in ike if x["isakmp.exchangetype"] == "34"]
+        ok("17" in rows_notify(cap, keydir) and len(inits) == 4,
+           f"IKE_SA_INIT answered with INVALID_KE_PAYLOAD, then retried ({len(inits)} IKE_SA_INIT messages)")
+    if a.liveness:
+        info = [x for x in ike if x["isakmp.exchangetype"] == "37" and x.get("isakmp.enc.decrypted")]
+        ok(len(info) >= 2 * a.liveness,
+           f"at least {a.liveness} INFORMATIONAL exchanges (liveness), decrypted ({len(info)} messages)")
     enc = [x for x in ike if x["isakmp.exchangetype"].split(",")[0] in ("35", "36", "37")]
     undecrypted = [x["frame.number"] for x in enc if not x.get("isakmp.enc.decrypted")]
     ok(len(enc) > 0 and not undecrypted,

@@ -30,7 +30,9 @@ done
 shift $((OPTIND - 1))
 
 ALL="psk-gcm-i psk-gcm-r psk-cbc-i psk-cbc-r ecdsa-i ecdsa-r rekey-child-i rekey-child-r
-     rekey-ike-i rekey-ike-r delete-i delete-r frag-i frag-r ls-gcm-i ls-cbc-r"
+     rekey-ike-i rekey-ike-r delete-i delete-r frag-i frag-r invalid-ke-i invalid-ke-r dpd-i
+     bad-psk-i bad-psk-r
+     ls-gcm-i ls-cbc-r"
 SCENARIOS=${*:-$ALL}
 
 [ "$(id -u)" = 0 ] || rk_die "needs root (network namespaces)"
@@ -56,6 +58,7 @@ GCM_ESP=aes256gcm16
 # scenario NAME -> settings (role, proposals, credentials, actions)
 settings() {
     ROLE=${1##*-} IKE=$GCM_IKE ESP=$GCM_ESP AUTH=psk PKI="" MTU=1280 ACT="" CHECK="" PEER=sw
+    RIKE_IKE="" SW_IKE="" SW_PSK=$PSK
     case ${1%-*} in
         # libreswan (IKE SA only: it cannot install a Child SA on a kernel
         # without ESP, so it refuses or deletes the Child SA)
@@ -68,6 +71,18 @@ settings() {
         rekey-child) ESP=aes256gcm16-x25519 ACT=rekey-child CHECK="--child-rekeys 1" ;;
         rekey-ike) ACT=rekey-ike CHECK="--ike-rekeys 1" ;;
         delete) ACT=delete CHECK="--deleted" ;;
+        # the responder wants another key exchange method than the
+        # initiator's first choice: INVALID_KE_PAYLOAD, then a retry
+        invalid-ke) if [ "$ROLE" = i ]; then
+                RIKE_IKE="aes256gcm16-prfsha256-ecp256,$GCM_IKE"
+            else
+                SW_IKE="aes256gcm16-prfsha256-ecp256,$GCM_IKE"
+            fi
+            CHECK="--invalid-ke" ;;
+        # liveness checks (RFC 7296 §2.4) every 0.3 s of silence
+        dpd) ACT=dpd CHECK="--liveness 2" ;;
+        # charon has another PSK: rike must fail, and say why
+        bad-psk) SW_PSK="not-$PSK" ;;
         frag) AUTH=pubkey PKI=rsa4096 MTU=576 CHECK="--fragments" ;;
         *) return 1 ;;
     esac
@@ -77,7 +92,7 @@ settings() {
 rike_opts() {
     local dir=$1 name=$2
     OPTS=(--local "$RK_IP_R" --remote "$RK_IP_S" --local-id rike.test --remote-id "$PEER.test"
-          --ike "$IKE" --esp "$ESP" --local-ts "$RK_TS_R" --remote-ts "$RK_TS_S"
+          --ike "${RIKE_IKE:-$IKE}" --esp "$ESP" --local-ts "$RK_TS_R" --remote-ts "$RK_TS_S"
           --mtu "$MTU" --once --keylog "$dir/keys")
     if [ "$name" = psk-cbc-r ]; then
         printf '%s\n' "$PSK" >"$dir/psk"
@@ -106,14 +121,14 @@ charon_up() {
     local dir=$1 sw=$1/sw frag=$MTU
     rk_sw_conf "$sw" "$frag"
     rk_sw_start "$sw"
-    local creds=(AUTH=psk CERT=@SKIP@ CA=@SKIP@ "PSK=$PSK")
+    local creds=(AUTH=psk CERT=@SKIP@ CA=@SKIP@ "PSK=$SW_PSK")
     if [ "$AUTH" = pubkey ]; then
         local pki=$OUT/pki-$PKI
         creds=(AUTH=pubkey "CERT=$pki/sw.pem" "CA=$pki/ca.pem" "KEY=$pki/sw.key")
         [ -f "$pki/int.pem" ] && creds+=("INTERMEDIATE=$pki/int.pem")
     fi
     rk_sw_load "$sw" "LOCAL=$RK_IP_S" "REMOTE=$RK_IP_R" "LOCAL_TS=$RK_TS_S" "REMOTE_TS=$RK_TS_R" \
-        LOCAL_ID=sw.test REMOTE_ID=rike.test "IKE=$IKE" "ESP=$ESP" "${creds[@]}"
+        LOCAL_ID=sw.test REMOTE_ID=rike.test "IKE=${SW_IKE:-$IKE}" "ESP=$ESP" "${creds[@]}"
 }
 
 # ESP from charon to rike through the tunnel (rike has no data plane: no
@@ -130,6 +145,7 @@ run_initiator() {
         rekey-child) act=(--rekey-child-after 0.5 --linger 1) ;;
         rekey-ike) act=(--rekey-ike-after 0.5 --linger 1) ;;
         delete) act=(--delete-after 0.5) ;;
+        dpd) act=(--dpd 0.3 --linger 1.2) ;;
     esac
     timeout 40 ip netns exec "$RK_NS_R" "$RIKE_BIN" connect "${OPTS[@]}" --timeout 20 "${act[@]}" \
         2>"$dir/rike.log"
@@ -219,6 +235,42 @@ run_libreswan() {
     return $rc
 }
 
+# A wrong PSK: rike must exit non-zero with the reason on stderr, and
+# charon must have no SA.
+run_bad_psk() {
+    local dir=$1 rc want
+    charon_up "$dir"
+    if [ "$ROLE" = i ]; then
+        timeout 40 ip netns exec "$RK_NS_R" "$RIKE_BIN" connect "${OPTS[@]}" --timeout 20 \
+            2>"$dir/rike.log"
+        rc=$?
+        want="FAILED: IKE SA 1: the peer refused our authentication \(AUTHENTICATION_FAILED\)"
+    else
+        rk_bg "$dir/rike.pid" ip netns exec "$RK_NS_R" "$RIKE_BIN" listen "${OPTS[@]}" \
+            --timeout 20 2>"$dir/rike.log"
+        rk_wait_for "$dir/rike.log" "listening on" 5 || return 1
+        rk_swanctl "$dir/sw" --initiate --child rk --timeout 10 >>"$dir/steps.log" 2>&1
+        local pid n
+        pid=$(cat "$dir/rike.pid")
+        for n in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+        kill -0 "$pid" 2>/dev/null && { rk_stop "$dir/rike.pid"; echo "rike did not exit" >>"$dir/steps.log"; return 1; }
+        wait "$pid"
+        rc=$?
+        want="FAILED: IKE SA [0-9]+: the peer's authentication failed"
+    fi
+    echo "rike exited $rc" >>"$dir/steps.log"
+    rk_swanctl "$dir/sw" --list-sas >"$dir/sas.txt" 2>&1
+    rk_sw_stop "$dir/sw"
+    {
+        [ "$rc" = 1 ] && echo "  ok    rike exited 1" || echo "  FAIL  rike exited $rc, not 1"
+        grep -qE "$want" "$dir/rike.log" && echo "  ok    rike said why: $want" \
+            || echo "  FAIL  rike did not say: $want"
+        grep -q ESTABLISHED "$dir/sas.txt" && echo "  FAIL  charon has an IKE SA" \
+            || echo "  ok    charon has no IKE SA"
+    } >"$dir/check.log"
+    ! grep -q "^  FAIL  " "$dir/check.log"
+}
+
 run_scenario() {
     local name=$1 dir=$OUT/$1 rc=0 t0=$SECONDS
     settings "$name" || { rk_log "unknown scenario $name"; return 1; }
@@ -228,6 +280,11 @@ run_scenario() {
         rk_pki "$OUT/pki-$PKI" "$PKI"
     fi
     rike_opts "$dir" "$name"
+    if [ "${name%-*}" = bad-psk ]; then
+        run_bad_psk "$dir" || rc=1
+        report "$name" "$dir" $rc $t0
+        return $rc
+    fi
     if [ "$PEER" = ls ]; then
         if ! rk_ls_available; then
             rk_log "SKIP $name: no libreswan under $RK_LS_ROOT (rk_ls_unpack in lib.sh, or .ci/run)"
@@ -275,7 +332,7 @@ report() {
     else
         rk_log "FAIL $name ($((SECONDS - t0)) s): see $dir"
         sed 's/^/    /' "$dir/steps.log" 2>/dev/null >&2
-        grep -E "FAIL|Traceback|Error" "$dir/check.log" | sed 's/^/    /' >&2
+        grep -E "^  FAIL  |Traceback|Error" "$dir/check.log" | sed 's/^/    /' >&2
         grep -E "FAILED|error" "$dir/rike.log" | sed 's/^/    rike: /' >&2
     fi
     return $rc
