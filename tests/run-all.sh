@@ -5,7 +5,10 @@
 #
 # Needs: cargo, tshark (the agreement test runs it; RIKE_SKIP_TSHARK=1
 # skips that test explicitly), cargo-fuzz for the fuzz smoke stage
-# (skipped with a notice when absent; .ci/run installs it).
+# (skipped with a notice when absent; .ci/run installs it). The tests
+# include tests/interop.rs: rike against strongSwan and libreswan in network
+# namespaces, as root (tests/interop/README.md; RIKE_SKIP_INTEROP=1 skips it,
+# RIKE_REQUIRE_INTEROP=1, set by .ci/run, makes a missing prerequisite fail).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
