@@ -12,6 +12,15 @@ fn main() {
     println!("cargo:rerun-if-changed=src/ffi");
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-env-changed=RIKE_NO_HEADER");
+    // The shared library's SONAME: before 1.0 the exact version, since any
+    // release may change the ABI (tools/install-capi.sh installs the file
+    // under that name, with the librike.so link and rike.pc).
+    if std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
+        println!(
+            "cargo:rustc-cdylib-link-arg=-Wl,-soname,librike.so.{}",
+            std::env::var("CARGO_PKG_VERSION").expect("cargo sets it")
+        );
+    }
     if std::env::var_os("RIKE_NO_HEADER").is_some() {
         return;
     }
@@ -54,7 +63,21 @@ fn main() {
     };
     config.enumeration.prefix_with_name = true;
     config.enumeration.rename_variants = cbindgen::RenameRule::ScreamingSnakeCase;
-    config.export.include = vec!["rike_carrier".into(), "rike_field_kind".into()];
+    // Enums whose values C reads or passes as uint32_t (so that unknown
+    // values stay representable) are not reached from any signature.
+    config.export.include = [
+        "rike_carrier",
+        "rike_field_kind",
+        "rike_event_type",
+        "rike_down_reason",
+        "rike_key_format",
+        "rike_admission",
+        "rike_log_level",
+        "rike_sign_scheme",
+        "rike_ipsec_mode",
+    ]
+    .map(String::from)
+    .to_vec();
 
     // Only src/ffi defines the C API. Parsing just its root (cbindgen
     // follows the `mod` items) keeps the rest of the crate's public

@@ -20,6 +20,23 @@
 
 
 /**
+ * Flag of `rike_peer_builder_set_options`: do not offer or accept RFC
+ * 7383 fragmentation.
+ */
+#define RIKE_PEER_NO_FRAGMENTATION 1
+
+/**
+ * Flag of `rike_peer_builder_set_options`: do not send INITIAL_CONTACT.
+ */
+#define RIKE_PEER_NO_INITIAL_CONTACT 2
+
+/**
+ * Flag of `rike_peer_builder_set_options`: use UDP port 4500 (with the
+ * non-ESP marker) from the first message, as when a NAT is detected.
+ */
+#define RIKE_PEER_FORCE_ENCAP 4
+
+/**
  * Flag of [`rike_pdu_info::flags`]: the frame was dissected before (on
  * Wireshark's later passes); the capture state learns nothing from it.
  */
@@ -38,11 +55,143 @@
 #define RIKE_RECORD_TEXT 2
 
 /**
+ * Flag of `rike_transmit::flags`: the bytes are one RFC 8229 frame (two
+ * length octets, then non-ESP marker and IKE message), possibly preceded
+ * by the "IKETCP" prefix: write them to the TCP stream of `remote`
+ * (registered with `rike_engine_handle_stream` or
+ * `rike_engine_open_stream`) rather than sending a datagram.
+ */
+#define RIKE_TRANSMIT_TCP 1
+
+/**
+ * Flag of `rike_transmit::flags`: a NAT keepalive (RFC 3948 §2.3).
+ */
+#define RIKE_TRANSMIT_KEEPALIVE 2
+
+/**
+ * `rike_addr::family` of an unset address.
+ */
+#define RIKE_AF_NONE 0
+
+/**
+ * `rike_addr::family` of an IPv4 address (in `ip[0..4]`).
+ */
+#define RIKE_AF_INET 4
+
+/**
+ * `rike_addr::family` of an IPv6 address.
+ */
+#define RIKE_AF_INET6 6
+
+/**
  * The ABI version: incremented whenever a change breaks binary
  * compatibility (a struct layout, a function signature, a removed
  * symbol). Compare `rike_abi_version()` with this macro at startup.
  */
 #define RIKE_ABI_VERSION 1
+
+/**
+ * The outcome of a call. 0 is success; other values are grouped by
+ * hundreds: 1xx misuse of the API, 2xx malformed input, 3xx protocol,
+ * 4xx crypto, 9xx internal. Numbers are never reused and the enum only
+ * grows; protocol outcomes (a refused proposal, a failed authentication)
+ * are reported as events, not as results.
+ */
+enum rike_result
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Success.
+   */
+  RIKE_RESULT_OK = 0,
+  /**
+   * Nothing more to return (end of a polling loop).
+   */
+  RIKE_RESULT_DONE = 1,
+  /**
+   * A required pointer argument was NULL.
+   */
+  RIKE_RESULT_NULL_PARAMETER = 100,
+  /**
+   * An argument is out of its valid range.
+   */
+  RIKE_RESULT_INVALID_PARAMETER = 101,
+  /**
+   * The caller's buffer is too small; the needed size was written to the
+   * length out-parameter.
+   */
+  RIKE_RESULT_INSUFFICIENT_SIZE = 102,
+  /**
+   * The object was already consumed or freed.
+   */
+  RIKE_RESULT_ALREADY_USED = 103,
+  /**
+   * The call is not valid in the object's current state.
+   */
+  RIKE_RESULT_WRONG_STATE = 104,
+  /**
+   * A callback called back into the same object, or two threads used
+   * one object at the same time.
+   */
+  RIKE_RESULT_REENTRANT = 105,
+  /**
+   * No such IKE SA: never made, or gone (handles are never reused, so
+   * a stale one cannot name a newer SA).
+   */
+  RIKE_RESULT_UNKNOWN_SA = 106,
+  /**
+   * No such Child SA on that IKE SA.
+   */
+  RIKE_RESULT_UNKNOWN_CHILD = 107,
+  /**
+   * No such pending request (already answered, expired, or for
+   * another SA).
+   */
+  RIKE_RESULT_UNKNOWN_REQUEST = 108,
+  /**
+   * No peer or Child SA configuration of that name.
+   */
+  RIKE_RESULT_UNKNOWN_NAME = 109,
+  /**
+   * The input is not a valid message or frame.
+   */
+  RIKE_RESULT_MALFORMED = 200,
+  /**
+   * The input was cut short.
+   */
+  RIKE_RESULT_TRUNCATED = 201,
+  /**
+   * A configured limit was reached (IKE SAs).
+   */
+  RIKE_RESULT_LIMIT = 300,
+  /**
+   * A cryptographic object could not be used (unreadable key or
+   * certificate, proposals the provider cannot run).
+   */
+  RIKE_RESULT_CRYPTO = 400,
+  /**
+   * Not supported: a signature scheme the key cannot make, an
+   * algorithm without a Wireshark name.
+   */
+  RIKE_RESULT_UNSUPPORTED = 401,
+  /**
+   * A panic was caught inside rike; the object is poisoned.
+   */
+  RIKE_RESULT_PANIC = 900,
+  /**
+   * The object was poisoned by an earlier panic; free it.
+   */
+  RIKE_RESULT_POISONED = 901,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum rike_result rike_result;
+#else
+typedef uint32_t rike_result;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
 
 /**
  * Type of a field's value, as Wireshark's `FT_*`.
@@ -169,76 +318,6 @@ typedef uint32_t rike_severity;
 #endif // __cplusplus
 
 /**
- * The outcome of a call. 0 is success; other values are grouped by
- * hundreds: 1xx misuse of the API, 2xx malformed input, 3xx protocol,
- * 4xx crypto, 9xx internal. Numbers are never reused and the enum only
- * grows; protocol outcomes (a refused proposal, a failed authentication)
- * are reported as events, not as results.
- */
-enum rike_result
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : uint32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
-  /**
-   * Success.
-   */
-  RIKE_RESULT_OK = 0,
-  /**
-   * Nothing more to return (end of a polling loop).
-   */
-  RIKE_RESULT_DONE = 1,
-  /**
-   * A required pointer argument was NULL.
-   */
-  RIKE_RESULT_NULL_PARAMETER = 100,
-  /**
-   * An argument is out of its valid range.
-   */
-  RIKE_RESULT_INVALID_PARAMETER = 101,
-  /**
-   * The caller's buffer is too small; the needed size was written to the
-   * length out-parameter.
-   */
-  RIKE_RESULT_INSUFFICIENT_SIZE = 102,
-  /**
-   * The object was already consumed or freed.
-   */
-  RIKE_RESULT_ALREADY_USED = 103,
-  /**
-   * The call is not valid in the object's current state.
-   */
-  RIKE_RESULT_WRONG_STATE = 104,
-  /**
-   * A callback called back into the same object.
-   */
-  RIKE_RESULT_REENTRANT = 105,
-  /**
-   * The input is not a valid message or frame.
-   */
-  RIKE_RESULT_MALFORMED = 200,
-  /**
-   * The input was cut short.
-   */
-  RIKE_RESULT_TRUNCATED = 201,
-  /**
-   * A panic was caught inside rike; the object is poisoned.
-   */
-  RIKE_RESULT_PANIC = 900,
-  /**
-   * The object was poisoned by an earlier panic; free it.
-   */
-  RIKE_RESULT_POISONED = 901,
-};
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum rike_result rike_result;
-#else
-typedef uint32_t rike_result;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
-
-/**
  * How a buffer handed to the dissector was carried.
  */
 enum rike_carrier
@@ -272,6 +351,323 @@ typedef uint32_t rike_carrier;
 #endif // __cplusplus
 
 /**
+ * What an event is; the value says which member of `rike_event::u` is
+ * set. Only ever gains values: ignore the ones you do not know.
+ */
+enum rike_event_type
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * An event this version of the ABI cannot describe; ignore it.
+   */
+  RIKE_EVENT_TYPE_OTHER = 0,
+  /**
+   * An IKE SA is established (`u.ike_up`).
+   */
+  RIKE_EVENT_TYPE_IKE_SA_UP = 1,
+  /**
+   * An IKE SA is gone (`u.down`); its Child SAs were reported down
+   * first.
+   */
+  RIKE_EVENT_TYPE_IKE_SA_DOWN = 2,
+  /**
+   * An IKE SA was rekeyed (`u.ike_rekeyed`); `ike_sa` is the new one,
+   * which now carries the Child SAs. The old one goes down later.
+   */
+  RIKE_EVENT_TYPE_IKE_SA_REKEYED = 3,
+  /**
+   * A Child SA is ready to install (`u.child`).
+   */
+  RIKE_EVENT_TYPE_CHILD_SA_UP = 4,
+  /**
+   * A Child SA was rekeyed (`u.child`, with `old_child`): install the
+   * new one, then remove the old one (a CHILD_SA_DOWN follows).
+   */
+  RIKE_EVENT_TYPE_CHILD_SA_REKEYED = 5,
+  /**
+   * A Child SA is gone: remove it (`u.child_down`).
+   */
+  RIKE_EVENT_TYPE_CHILD_SA_DOWN = 6,
+  /**
+   * A Child SA could not be made; the IKE SA stays (`u.child_failed`).
+   */
+  RIKE_EVENT_TYPE_CHILD_SA_FAILED = 7,
+  /**
+   * Decision: the pre-shared key for a peer identity
+   * (`u.psk_request`); answer with `rike_engine_provide_psk`.
+   */
+  RIKE_EVENT_TYPE_PSK_REQUEST = 8,
+  /**
+   * The peer's address changed (NAT rebinding; `u.address_changed`).
+   */
+  RIKE_EVENT_TYPE_PEER_ADDRESS_CHANGED = 9,
+  /**
+   * IKE SA keys, for key logs and Wireshark tables (`u.ike_keys`).
+   */
+  RIKE_EVENT_TYPE_IKE_KEYS = 10,
+  /**
+   * Decision: sign with an external key (`u.sign_request`); answer
+   * with `rike_engine_provide_signature`.
+   */
+  RIKE_EVENT_TYPE_SIGN_REQUEST = 11,
+  /**
+   * Decision: may a new IKE_SA_INIT request get state
+   * (`u.half_open`)? Answer with `rike_engine_admit`.
+   */
+  RIKE_EVENT_TYPE_HALF_OPEN_REQUEST = 12,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum rike_event_type rike_event_type;
+#else
+typedef uint32_t rike_event_type;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * Why an SA went down.
+ */
+enum rike_down_reason
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * A reason this version of the ABI does not name (see the message).
+   */
+  RIKE_DOWN_REASON_OTHER = 0,
+  /**
+   * We deleted it.
+   */
+  RIKE_DOWN_REASON_DELETED = 1,
+  /**
+   * The peer deleted it.
+   */
+  RIKE_DOWN_REASON_DELETED_BY_PEER = 2,
+  /**
+   * Replaced by a rekeyed SA.
+   */
+  RIKE_DOWN_REASON_REKEYED = 3,
+  /**
+   * The peer stopped answering.
+   */
+  RIKE_DOWN_REASON_TIMEOUT = 4,
+  /**
+   * The half-open SA was not completed in time.
+   */
+  RIKE_DOWN_REASON_HALF_OPEN_TIMEOUT = 5,
+  /**
+   * We did not accept the peer's authentication.
+   */
+  RIKE_DOWN_REASON_AUTH_FAILED = 6,
+  /**
+   * The peer did not accept ours (AUTHENTICATION_FAILED).
+   */
+  RIKE_DOWN_REASON_AUTH_FAILED_BY_PEER = 7,
+  /**
+   * The peer answered with an error notify (`notify_type`).
+   */
+  RIKE_DOWN_REASON_NOTIFY = 8,
+  /**
+   * The hard lifetime ran out.
+   */
+  RIKE_DOWN_REASON_EXPIRED = 9,
+  /**
+   * A local error (see the message).
+   */
+  RIKE_DOWN_REASON_ERROR = 10,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum rike_down_reason rike_down_reason;
+#else
+typedef uint32_t rike_down_reason;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * Format of `rike_engine_event_keys`.
+ */
+enum rike_key_format
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * One line of Wireshark's `ikev2_decryption_table` (IKE_KEYS events).
+   */
+  RIKE_KEY_FORMAT_IKEV2_DECRYPTION_TABLE = 1,
+  /**
+   * Two lines of Wireshark's `esp_sa` table, inbound then outbound
+   * (CHILD_SA_UP and CHILD_SA_REKEYED events).
+   */
+  RIKE_KEY_FORMAT_ESP_SA = 2,
+  /**
+   * rike's key log (`rike dissect --keys`, the Wireshark plugin): one
+   * "ikev2 …" line or two "esp …" lines.
+   */
+  RIKE_KEY_FORMAT_KEY_LOG = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum rike_key_format rike_key_format;
+#else
+typedef uint32_t rike_key_format;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * Answer to a `RIKE_EVENT_TYPE_HALF_OPEN_REQUEST`.
+ */
+enum rike_admission
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Answer IKE_SA_INIT and keep a half-open SA.
+   */
+  RIKE_ADMISSION_ACCEPT = 1,
+  /**
+   * Ask the initiator to come back with a COOKIE (RFC 7296 §2.6).
+   */
+  RIKE_ADMISSION_COOKIE = 2,
+  /**
+   * Drop the request silently.
+   */
+  RIKE_ADMISSION_DROP = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum rike_admission rike_admission;
+#else
+typedef uint32_t rike_admission;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * Level of a log line.
+ */
+enum rike_log_level
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Something failed.
+   */
+  RIKE_LOG_LEVEL_ERROR = 1,
+  /**
+   * Something unusual.
+   */
+  RIKE_LOG_LEVEL_WARNING = 2,
+  /**
+   * What happened (the engine's lines today).
+   */
+  RIKE_LOG_LEVEL_INFO = 3,
+  /**
+   * Detail.
+   */
+  RIKE_LOG_LEVEL_DEBUG = 4,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum rike_log_level rike_log_level;
+#else
+typedef uint32_t rike_log_level;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * Signature schemes (hashing is part of the scheme), for external keys
+ * (`rike_peer_builder_set_external_key`) and sign requests.
+ */
+enum rike_sign_scheme
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * RSASSA-PKCS1-v1_5 with SHA-1 (IKEv2 auth method 1).
+   */
+  RIKE_SIGN_SCHEME_RSA_PKCS1_SHA1 = 1,
+  /**
+   * RSASSA-PKCS1-v1_5 with SHA-256 (RFC 7427).
+   */
+  RIKE_SIGN_SCHEME_RSA_PKCS1_SHA256 = 2,
+  /**
+   * RSASSA-PKCS1-v1_5 with SHA-384.
+   */
+  RIKE_SIGN_SCHEME_RSA_PKCS1_SHA384 = 3,
+  /**
+   * RSASSA-PKCS1-v1_5 with SHA-512.
+   */
+  RIKE_SIGN_SCHEME_RSA_PKCS1_SHA512 = 4,
+  /**
+   * RSASSA-PSS with SHA-256, MGF1 SHA-256, 32-byte salt.
+   */
+  RIKE_SIGN_SCHEME_RSA_PSS_SHA256 = 5,
+  /**
+   * RSASSA-PSS with SHA-384.
+   */
+  RIKE_SIGN_SCHEME_RSA_PSS_SHA384 = 6,
+  /**
+   * RSASSA-PSS with SHA-512.
+   */
+  RIKE_SIGN_SCHEME_RSA_PSS_SHA512 = 7,
+  /**
+   * ECDSA P-256 with SHA-256.
+   */
+  RIKE_SIGN_SCHEME_ECDSA_P256_SHA256 = 8,
+  /**
+   * ECDSA P-384 with SHA-384.
+   */
+  RIKE_SIGN_SCHEME_ECDSA_P384_SHA384 = 9,
+  /**
+   * ECDSA P-521 with SHA-512.
+   */
+  RIKE_SIGN_SCHEME_ECDSA_P521_SHA512 = 10,
+  /**
+   * Ed25519 (RFC 8420).
+   */
+  RIKE_SIGN_SCHEME_ED25519 = 11,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum rike_sign_scheme rike_sign_scheme;
+#else
+typedef uint32_t rike_sign_scheme;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * IPsec mode of a Child SA.
+ */
+enum rike_ipsec_mode
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Tunnel mode (the default).
+   */
+  RIKE_IPSEC_MODE_TUNNEL = 1,
+  /**
+   * Transport mode (N(USE_TRANSPORT_MODE)).
+   */
+  RIKE_IPSEC_MODE_TRANSPORT = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum rike_ipsec_mode rike_ipsec_mode;
+#else
+typedef uint32_t rike_ipsec_mode;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * Per-capture analysis state (request/response links, retransmissions,
  * fragment groups). Under the hood a `Box<CaptureState>`; not shareable
  * between threads at the same time.
@@ -279,10 +675,177 @@ typedef uint32_t rike_carrier;
 typedef struct rike_capture rike_capture;
 
 /**
+ * Builds one Child SA configuration. Under the hood a `Box`.
+ */
+typedef struct rike_child_builder rike_child_builder;
+
+/**
+ * A finished configuration: immutable, shareable by any number of
+ * engines and threads. Under the hood a `Box<Arc<Config>>`; engines keep
+ * their own reference, so it may be freed while they run.
+ */
+typedef struct rike_config rike_config;
+
+/**
+ * Builds a `rike_config`. Under the hood a `Box`; one thread at a time.
+ */
+typedef struct rike_config_builder rike_config_builder;
+
+/**
  * The records of one buffer. Under the hood a `Box`; immutable once made,
  * so its arrays and strings stay valid until `rike_dissection_free`.
  */
 typedef struct rike_dissection rike_dissection;
+
+/**
+ * An IKE endpoint: all IKE and Child SAs of one local identity set.
+ * Under the hood a `Box` around the Rust `Endpoint`. One thread at a
+ * time (it may move between threads); a second concurrent or re-entrant
+ * call is refused with `RIKE_RESULT_REENTRANT`. After a caught panic it
+ * is poisoned: every call but `rike_engine_free` returns
+ * `RIKE_RESULT_POISONED`.
+ */
+typedef struct rike_engine rike_engine;
+
+/**
+ * A private key loaded by rike, for programs that answer
+ * `RIKE_EVENT_TYPE_SIGN_REQUEST` themselves but keep the key in memory
+ * (a signing helper process, tests). Under the hood a `Box<dyn Signer>`;
+ * immutable, so it may be used from several threads at once.
+ */
+typedef struct rike_key rike_key;
+
+/**
+ * Builds one peer. Under the hood a `Box`; one thread at a time.
+ */
+typedef struct rike_peer_builder rike_peer_builder;
+
+/**
+ * Limits protecting a responder (RFC 7296 §2.6, RFC 8019). Fill it with
+ * `rike_limits_default`, change what you need, then pass it to
+ * `rike_config_builder_set_limits`.
+ */
+typedef struct rike_limits {
+  /**
+   * Set to `sizeof(rike_limits)` (the structure may grow).
+   */
+  uint32_t struct_size;
+  /**
+   * Half-open IKE SAs beyond which an IKE_SA_INIT without a valid
+   * COOKIE is answered with a COOKIE and no state.
+   */
+  uint32_t cookie_threshold;
+  /**
+   * Half-open IKE SAs beyond which IKE_SA_INIT requests are dropped.
+   */
+  uint32_t half_open_max;
+  /**
+   * IKE SAs at most.
+   */
+  uint32_t ike_sa_max;
+  /**
+   * A half-open SA (and a request waiting for admission) is dropped
+   * after this many milliseconds.
+   */
+  uint64_t half_open_timeout_ms;
+  /**
+   * Bytes of RFC 7383 fragments buffered per SA at most.
+   */
+  uint32_t fragment_bytes_max;
+  /**
+   * Zero.
+   */
+  uint32_t reserved;
+} rike_limits;
+
+/**
+ * An IP address and UDP/TCP port, without OS headers. `family` is
+ * `RIKE_AF_INET` (address in `ip[0..4]`, the rest zero) or
+ * `RIKE_AF_INET6`; `port` is in host byte order. Plain data: copy it
+ * freely.
+ */
+typedef struct rike_addr {
+  /**
+   * `RIKE_AF_INET` or `RIKE_AF_INET6` (`RIKE_AF_NONE` when unset).
+   */
+  uint8_t family;
+  /**
+   * Zero.
+   */
+  uint8_t reserved;
+  /**
+   * Port, host byte order.
+   */
+  uint16_t port;
+  /**
+   * Address octets in network order; IPv4 uses the first four.
+   */
+  uint8_t ip[16];
+} rike_addr;
+
+/**
+ * One transform of a proposal given as IANA numbers ("Transform Type
+ * Values" and the per-type registries of RFC 7296 §3.3.2).
+ */
+typedef struct rike_transform {
+  /**
+   * Transform type: 1 ENCR, 2 PRF, 3 INTEG, 4 KE, 5 ESN (sequence
+   * numbers), 6–12 ADDKE1–7 (RFC 9370).
+   */
+  uint8_t transform_type;
+  /**
+   * Zero.
+   */
+  uint8_t reserved;
+  /**
+   * Transform ID, e.g. 20 for ENCR_AES_GCM_16, 31 for Curve25519.
+   */
+  uint16_t id;
+  /**
+   * Key length in bits for algorithms with a Key Length attribute
+   * (AES), else 0.
+   */
+  uint16_t key_bits;
+  /**
+   * Zero.
+   */
+  uint16_t reserved2;
+} rike_transform;
+
+/**
+ * A traffic selector (RFC 7296 §3.13.1): an address range of one family,
+ * an IP protocol (0 = any) and a port range (0–65535 = any).
+ */
+typedef struct rike_ts {
+  /**
+   * `RIKE_AF_INET` or `RIKE_AF_INET6`; both addresses have it.
+   */
+  uint8_t family;
+  /**
+   * IP protocol, 0 = any.
+   */
+  uint8_t protocol;
+  /**
+   * Zero.
+   */
+  uint16_t reserved;
+  /**
+   * First port, host byte order.
+   */
+  uint16_t start_port;
+  /**
+   * Last port.
+   */
+  uint16_t end_port;
+  /**
+   * First address (IPv4 in the first four octets).
+   */
+  uint8_t start[16];
+  /**
+   * Last address.
+   */
+  uint8_t end[16];
+} rike_ts;
 
 /**
  * One entry of a value-name table (Wireshark `value_string`).
@@ -466,9 +1029,1016 @@ typedef struct rike_expert_record {
   const char *text;
 } rike_expert_record;
 
+/**
+ * A log sink: `message` is one NUL-terminated line without key material,
+ * valid during the call only. Called on the thread of the engine call
+ * that logs, inside that call: it must not call the same engine (such a
+ * call returns `RIKE_RESULT_REENTRANT`) nor free it.
+ */
+typedef void (*rike_log_fn)(void *userdata, uint32_t level, const char *message);
+
+/**
+ * Where a datagram goes, filled by `rike_engine_poll_transmit`.
+ */
+typedef struct rike_transmit {
+  /**
+   * Set to `sizeof(rike_transmit)` before the call.
+   */
+  uint32_t struct_size;
+  /**
+   * `RIKE_TRANSMIT_*` flags.
+   */
+  uint32_t flags;
+  /**
+   * Our address and port to send from (500, 4500, or the TCP stream's).
+   */
+  struct rike_addr local;
+  /**
+   * Where to.
+   */
+  struct rike_addr remote;
+  /**
+   * The IKE SA it belongs to; 0 for stateless answers (COOKIE,
+   * INVALID_KE_PAYLOAD, NO_PROPOSAL_CHOSEN).
+   */
+  uint64_t ike_sa;
+} rike_transmit;
+
+/**
+ * A view of bytes owned by rike (`ptr` NULL when `len` is 0). Its
+ * lifetime is stated where it is handed out.
+ */
+typedef struct rike_bytes {
+  /**
+   * First byte (NULL when empty).
+   */
+  const uint8_t *ptr;
+  /**
+   * Number of bytes.
+   */
+  size_t len;
+} rike_bytes;
+
+/**
+ * An IKE identity (RFC 7296 §3.5) as received or configured.
+ */
+typedef struct rike_identity {
+  /**
+   * ID type (IANA "IKEv2 Identification Payload ID Types": 1 IPv4,
+   * 2 FQDN, 3 RFC 822, 5 IPv6, 9 DER ASN.1 DN, 11 KEY_ID, 13 NULL).
+   */
+  uint8_t id_type;
+  /**
+   * Zero.
+   */
+  uint8_t reserved[7];
+  /**
+   * The identification data as on the wire.
+   */
+  struct rike_bytes data;
+  /**
+   * The identity as text (an address, a name, "@#hex" for a key ID,
+   * "DN(n bytes)" for a DN), NUL-terminated.
+   */
+  const char *text;
+} rike_identity;
+
+/**
+ * `RIKE_EVENT_TYPE_IKE_SA_UP`.
+ */
+typedef struct rike_ike_sa_up {
+  /**
+   * Name of the peer configuration.
+   */
+  const char *peer;
+  /**
+   * 1 when we initiated it.
+   */
+  uint8_t initiator;
+  /**
+   * Zero.
+   */
+  uint8_t reserved[7];
+  /**
+   * Our address.
+   */
+  struct rike_addr local;
+  /**
+   * The peer's address.
+   */
+  struct rike_addr remote;
+  /**
+   * Our identity.
+   */
+  struct rike_identity local_id;
+  /**
+   * The peer's authenticated identity.
+   */
+  struct rike_identity remote_id;
+  /**
+   * Initiator's SPI.
+   */
+  uint8_t spi_i[8];
+  /**
+   * Responder's SPI.
+   */
+  uint8_t spi_r[8];
+  /**
+   * The algorithms, e.g. "ENCR_AES_GCM_16_256/PRF_HMAC_SHA2_256/Curve25519".
+   */
+  const char *algorithms;
+} rike_ike_sa_up;
+
+/**
+ * `RIKE_EVENT_TYPE_IKE_SA_DOWN`.
+ */
+typedef struct rike_sa_down {
+  /**
+   * A `rike_down_reason`.
+   */
+  uint32_t reason;
+  /**
+   * The notify type for `RIKE_DOWN_REASON_NOTIFY`, else 0.
+   */
+  uint16_t notify_type;
+  /**
+   * Zero.
+   */
+  uint16_t reserved;
+  /**
+   * The reason as text.
+   */
+  const char *message;
+} rike_sa_down;
+
+/**
+ * `RIKE_EVENT_TYPE_IKE_SA_REKEYED` (`rike_event::ike_sa` is the new SA).
+ */
+typedef struct rike_ike_sa_rekeyed {
+  /**
+   * The old SA (going down).
+   */
+  uint64_t old_sa;
+  /**
+   * The new SA's initiator SPI.
+   */
+  uint8_t spi_i[8];
+  /**
+   * The new SA's responder SPI.
+   */
+  uint8_t spi_r[8];
+} rike_ike_sa_rekeyed;
+
+/**
+ * `RIKE_EVENT_TYPE_CHILD_SA_UP` and `_REKEYED`: what a daemon installs
+ * in the kernel. Algorithms are IANA IKEv2 transform IDs; keys are
+ * borrowed (see `rike_engine_poll_event`).
+ */
+typedef struct rike_child_sa {
+  /**
+   * The Child SA configuration's name.
+   */
+  const char *name;
+  /**
+   * For `_REKEYED`: the Child SA it replaces; else 0.
+   */
+  uint64_t old_child;
+  /**
+   * IP protocol (50 = ESP).
+   */
+  uint8_t protocol;
+  /**
+   * A `rike_ipsec_mode` value.
+   */
+  uint8_t mode;
+  /**
+   * 1 when ESP is UDP-encapsulated (RFC 3948, port 4500).
+   */
+  uint8_t encap;
+  /**
+   * 1 with extended sequence numbers.
+   */
+  uint8_t esn;
+  /**
+   * Our inbound SPI.
+   */
+  uint32_t spi_in;
+  /**
+   * Our outbound SPI (the peer's inbound).
+   */
+  uint32_t spi_out;
+  /**
+   * Encryption transform ID (e.g. 20 = AES-GCM-16, 12 = AES-CBC).
+   */
+  uint16_t encr_id;
+  /**
+   * Key length in bits where the algorithm has one, else 0.
+   */
+  uint16_t key_bits;
+  /**
+   * Integrity transform ID, 0 with AEAD.
+   */
+  uint16_t integ_id;
+  /**
+   * Key exchange method used for PFS, 0 without.
+   */
+  uint16_t ke_method;
+  /**
+   * Zero.
+   */
+  uint32_t reserved;
+  /**
+   * Our address (the outer source of outbound ESP).
+   */
+  struct rike_addr local;
+  /**
+   * The peer's address.
+   */
+  struct rike_addr remote;
+  /**
+   * Our side's traffic selectors.
+   */
+  const struct rike_ts *local_ts;
+  /**
+   * Their number.
+   */
+  size_t local_ts_len;
+  /**
+   * The peer's side's traffic selectors.
+   */
+  const struct rike_ts *remote_ts;
+  /**
+   * Their number.
+   */
+  size_t remote_ts_len;
+  /**
+   * Inbound encryption key (with the salt/nonce for GCM, CCM, CTR).
+   */
+  struct rike_bytes encr_key_in;
+  /**
+   * Outbound encryption key.
+   */
+  struct rike_bytes encr_key_out;
+  /**
+   * Inbound integrity key (empty with AEAD).
+   */
+  struct rike_bytes integ_key_in;
+  /**
+   * Outbound integrity key.
+   */
+  struct rike_bytes integ_key_out;
+  /**
+   * Rekey this long from now (soft lifetime), 0 if none.
+   */
+  uint64_t rekey_ms;
+  /**
+   * Expire this long from now (hard lifetime), 0 if none.
+   */
+  uint64_t lifetime_ms;
+} rike_child_sa;
+
+/**
+ * `RIKE_EVENT_TYPE_CHILD_SA_DOWN` (`rike_event::child_sa` names it).
+ */
+typedef struct rike_child_sa_down {
+  /**
+   * Our inbound SPI.
+   */
+  uint32_t spi_in;
+  /**
+   * Our outbound SPI.
+   */
+  uint32_t spi_out;
+  /**
+   * Why.
+   */
+  struct rike_sa_down down;
+} rike_child_sa_down;
+
+/**
+ * `RIKE_EVENT_TYPE_CHILD_SA_FAILED`.
+ */
+typedef struct rike_child_sa_failed {
+  /**
+   * The Child SA configuration's name.
+   */
+  const char *name;
+  /**
+   * The peer's error notify type (e.g. 14 NO_PROPOSAL_CHOSEN, 38
+   * TS_UNACCEPTABLE).
+   */
+  uint16_t notify_type;
+} rike_child_sa_failed;
+
+/**
+ * `RIKE_EVENT_TYPE_PSK_REQUEST`.
+ */
+typedef struct rike_psk_request {
+  /**
+   * The identity the peer claims.
+   */
+  struct rike_identity peer_id;
+} rike_psk_request;
+
+/**
+ * `RIKE_EVENT_TYPE_PEER_ADDRESS_CHANGED`.
+ */
+typedef struct rike_address_changed {
+  /**
+   * The peer's new address; later datagrams go there.
+   */
+  struct rike_addr remote;
+} rike_address_changed;
+
+/**
+ * `RIKE_EVENT_TYPE_IKE_KEYS` (secrets borrowed as in
+ * `rike_engine_poll_event`).
+ */
+typedef struct rike_ike_keys {
+  /**
+   * Initiator's SPI.
+   */
+  uint8_t spi_i[8];
+  /**
+   * Responder's SPI.
+   */
+  uint8_t spi_r[8];
+  /**
+   * Encryption transform ID.
+   */
+  uint16_t encr_id;
+  /**
+   * Key bits, 0 if the algorithm has no Key Length attribute.
+   */
+  uint16_t key_bits;
+  /**
+   * Integrity transform ID, 0 with AEAD.
+   */
+  uint16_t integ_id;
+  /**
+   * Zero.
+   */
+  uint16_t reserved;
+  /**
+   * SK_ei.
+   */
+  struct rike_bytes sk_ei;
+  /**
+   * SK_er.
+   */
+  struct rike_bytes sk_er;
+  /**
+   * SK_ai.
+   */
+  struct rike_bytes sk_ai;
+  /**
+   * SK_ar.
+   */
+  struct rike_bytes sk_ar;
+} rike_ike_keys;
+
+/**
+ * `RIKE_EVENT_TYPE_SIGN_REQUEST`.
+ */
+typedef struct rike_sign_request {
+  /**
+   * The `rike_sign_scheme` to sign with (hashing is part of it).
+   */
+  uint32_t scheme;
+  /**
+   * ECDSA only: 1 for a DER-encoded signature (RFC 7427), 0 for r | s.
+   */
+  uint8_t der;
+  /**
+   * Zero.
+   */
+  uint8_t reserved[3];
+  /**
+   * The octets to sign.
+   */
+  struct rike_bytes data;
+} rike_sign_request;
+
+/**
+ * `RIKE_EVENT_TYPE_HALF_OPEN_REQUEST`.
+ */
+typedef struct rike_half_open_request {
+  /**
+   * Our address the request came to.
+   */
+  struct rike_addr local;
+  /**
+   * The initiator's address.
+   */
+  struct rike_addr remote;
+  /**
+   * The initiator's SPI.
+   */
+  uint8_t spi_i[8];
+} rike_half_open_request;
+
+/**
+ * The data of an event; `rike_event::type` says which member is set.
+ */
+typedef union rike_event_data {
+  /**
+   * `RIKE_EVENT_TYPE_IKE_SA_UP`.
+   */
+  struct rike_ike_sa_up ike_up;
+  /**
+   * `RIKE_EVENT_TYPE_IKE_SA_DOWN`.
+   */
+  struct rike_sa_down down;
+  /**
+   * `RIKE_EVENT_TYPE_IKE_SA_REKEYED`.
+   */
+  struct rike_ike_sa_rekeyed ike_rekeyed;
+  /**
+   * `RIKE_EVENT_TYPE_CHILD_SA_UP` and `_REKEYED`.
+   */
+  struct rike_child_sa child;
+  /**
+   * `RIKE_EVENT_TYPE_CHILD_SA_DOWN`.
+   */
+  struct rike_child_sa_down child_down;
+  /**
+   * `RIKE_EVENT_TYPE_CHILD_SA_FAILED`.
+   */
+  struct rike_child_sa_failed child_failed;
+  /**
+   * `RIKE_EVENT_TYPE_PSK_REQUEST`.
+   */
+  struct rike_psk_request psk_request;
+  /**
+   * `RIKE_EVENT_TYPE_PEER_ADDRESS_CHANGED`.
+   */
+  struct rike_address_changed address_changed;
+  /**
+   * `RIKE_EVENT_TYPE_IKE_KEYS`.
+   */
+  struct rike_ike_keys ike_keys;
+  /**
+   * `RIKE_EVENT_TYPE_SIGN_REQUEST`.
+   */
+  struct rike_sign_request sign_request;
+  /**
+   * `RIKE_EVENT_TYPE_HALF_OPEN_REQUEST`.
+   */
+  struct rike_half_open_request half_open;
+  /**
+   * Room for later members.
+   */
+  uint64_t reserved[64];
+} rike_event_data;
+
+/**
+ * One event, filled by `rike_engine_poll_event`.
+ */
+typedef struct rike_event {
+  /**
+   * Set to `sizeof(rike_event)` before the call.
+   */
+  uint32_t struct_size;
+  /**
+   * A `rike_event_type`.
+   */
+  uint32_t kind;
+  /**
+   * The IKE SA concerned (0 for HALF_OPEN_REQUEST).
+   */
+  uint64_t ike_sa;
+  /**
+   * The Child SA concerned (CHILD_SA_UP, _REKEYED, _DOWN), else 0.
+   * Child SA ids are never reused.
+   */
+  uint64_t child_sa;
+  /**
+   * For decision events, the id to echo in the answer; else 0.
+   */
+  uint64_t request_id;
+  /**
+   * The data of `kind`.
+   */
+  union rike_event_data u;
+} rike_event;
+
+/**
+ * Counters of an engine, filled by `rike_engine_stats`.
+ */
+typedef struct rike_stats {
+  /**
+   * Set to `sizeof(rike_stats)` before the call.
+   */
+  uint32_t struct_size;
+  /**
+   * Zero.
+   */
+  uint32_t reserved;
+  /**
+   * Datagrams handled.
+   */
+  uint64_t received;
+  /**
+   * Datagrams that were not IKE, not for any SA, or malformed.
+   */
+  uint64_t dropped;
+  /**
+   * COOKIE answers sent.
+   */
+  uint64_t cookies_sent;
+  /**
+   * IKE_SA_INIT requests refused at the half-open limit or by the
+   * application.
+   */
+  uint64_t half_open_refused;
+  /**
+   * IKE_SA_INIT requests answered again from the cache.
+   */
+  uint64_t init_retransmits;
+  /**
+   * IKE SAs held now.
+   */
+  uint64_t ike_sas;
+  /**
+   * Half-open IKE SAs now.
+   */
+  uint64_t half_open;
+} rike_stats;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * Writes the default limits (with `struct_size` set) to `*out`.
+ *
+ * # Safety
+ * `out` writable.
+ */
+rike_result rike_limits_default(struct rike_limits *out);
+
+/**
+ * Starts an endpoint configuration with the defaults: retransmission
+ * after 1 s ×1.8 per try, 5 tries; `rike_limits_default`; fragments of
+ * at most 1280 bytes; NAT keepalives every 20 s; no admission requests.
+ * Writes it to `*out`; free it with `rike_config_builder_free` unless
+ * `rike_config_builder_build` consumes it.
+ *
+ * # Safety
+ * `out` writable.
+ */
+rike_result rike_config_builder_new(struct rike_config_builder **out);
+
+/**
+ * Frees a configuration builder that was not built; NULL is ignored.
+ *
+ * # Safety
+ * `b` from `rike_config_builder_new`, not used afterwards.
+ */
+void rike_config_builder_free(struct rike_config_builder *b);
+
+/**
+ * Adds a peer. Consumes `peer` whatever the result. Fails with
+ * `RIKE_RESULT_INVALID_PARAMETER` when the peer has no local identity,
+ * no credential of its own (PSK, private key or external key), no way to
+ * authenticate the other side (PSK, PSK on request or trusted CAs), or a
+ * name already used (see `rike_last_error`).
+ *
+ * # Safety
+ * `b` from `rike_config_builder_new`; `peer` from `rike_peer_builder_new`
+ * (not used afterwards).
+ */
+rike_result rike_config_builder_add_peer(struct rike_config_builder *b,
+                                         struct rike_peer_builder *peer);
+
+/**
+ * Sets the responder limits from `*limits` (its `struct_size` must be at
+ * least the size of this version's structure).
+ *
+ * # Safety
+ * `b` from `rike_config_builder_new`; `limits` valid.
+ */
+rike_result rike_config_builder_set_limits(struct rike_config_builder *b,
+                                           const struct rike_limits *limits);
+
+/**
+ * Sets retransmission of requests (RFC 7296 §2.1): first after `base_ms`,
+ * each next wait multiplied by `factor_tenths / 10` (at least 10), `tries`
+ * resends before the SA is given up.
+ *
+ * # Safety
+ * `b` from `rike_config_builder_new`.
+ */
+rike_result rike_config_builder_set_retransmit(struct rike_config_builder *b,
+                                               uint64_t base_ms,
+                                               uint32_t factor_tenths,
+                                               uint32_t tries);
+
+/**
+ * Sets the largest IKE datagram before RFC 7383 fragmentation (IP and
+ * UDP headers included; 576 to 65535).
+ *
+ * # Safety
+ * `b` from `rike_config_builder_new`.
+ */
+rike_result rike_config_builder_set_fragment_mtu(struct rike_config_builder *b, uint32_t mtu);
+
+/**
+ * Sets the NAT keepalive interval (RFC 3948 §4) used behind a NAT; 0
+ * turns keepalives off.
+ *
+ * # Safety
+ * `b` from `rike_config_builder_new`.
+ */
+rike_result rike_config_builder_set_nat_keepalive(struct rike_config_builder *b,
+                                                  uint64_t interval_ms);
+
+/**
+ * When `ask` is true, a new IKE_SA_INIT request that passed the limits
+ * and the cookie check gets no state until the application answers a
+ * `RIKE_EVENT_TYPE_HALF_OPEN_REQUEST` with `rike_engine_admit`.
+ *
+ * # Safety
+ * `b` from `rike_config_builder_new`.
+ */
+rike_result rike_config_builder_set_ask_admission(struct rike_config_builder *b, bool ask);
+
+/**
+ * Finishes the configuration and writes it to `*out`; free it with
+ * `rike_config_free`. Consumes `b` whatever the result (unless `b` is
+ * NULL). Fails with `RIKE_RESULT_INVALID_PARAMETER` when no peer was
+ * added.
+ *
+ * # Safety
+ * `b` from `rike_config_builder_new`, not used afterwards; `out` writable.
+ */
+rike_result rike_config_builder_build(struct rike_config_builder *b,
+                                      const struct rike_config **out);
+
+/**
+ * Releases a configuration; NULL is ignored. Engines made from it keep
+ * working (they hold their own reference).
+ *
+ * # Safety
+ * `config` from `rike_config_builder_build`, not used afterwards.
+ */
+void rike_config_free(const struct rike_config *config);
+
+/**
+ * Number of peers in a configuration (0 for NULL).
+ *
+ * # Safety
+ * `config` from `rike_config_builder_build`, or NULL.
+ */
+size_t rike_config_peer_count(const struct rike_config *config);
+
+/**
+ * Starts a peer named `name` (NUL-terminated UTF-8, used by
+ * `rike_engine_initiate` and in events) and writes it to `*out`. Until
+ * set otherwise it has no remote address (it only responds), accepts any
+ * remote identity, offers the default IKE proposals
+ * (aes256gcm16-prfsha256-x25519-ecp256-modp2048,
+ * aes256-sha256-x25519-ecp256-modp2048), uses fragmentation and
+ * INITIAL_CONTACT, and has no Child SA.
+ *
+ * # Safety
+ * `name` NUL-terminated; `out` writable.
+ */
+rike_result rike_peer_builder_new(const char *name, struct rike_peer_builder **out);
+
+/**
+ * Frees a peer builder that was not added; NULL is ignored.
+ *
+ * # Safety
+ * `p` from `rike_peer_builder_new`, not used afterwards.
+ */
+void rike_peer_builder_free(struct rike_peer_builder *p);
+
+/**
+ * Sets the address to send IKE_SA_INIT to when initiating (port 0 means
+ * 500). As responder, a peer with a remote address only matches requests
+ * from that IP address.
+ *
+ * # Safety
+ * `p` from `rike_peer_builder_new`; `remote` valid.
+ */
+rike_result rike_peer_builder_set_remote(struct rike_peer_builder *p,
+                                         const struct rike_addr *remote);
+
+/**
+ * Sets our identity from text: an IP address (ID_IPV4_ADDR /
+ * ID_IPV6_ADDR), "@name" or a name with dots (ID_FQDN), "user@domain"
+ * (ID_RFC822_ADDR), "@#hex" (ID_KEY_ID), "%null" (ID_NULL). Use
+ * `rike_peer_builder_set_local_id_raw` for DNs.
+ *
+ * # Safety
+ * `p` from `rike_peer_builder_new`; `id` NUL-terminated.
+ */
+rike_result rike_peer_builder_set_local_id(struct rike_peer_builder *p, const char *id);
+
+/**
+ * Sets the identity the peer must prove, in the notation of
+ * `rike_peer_builder_set_local_id`; "%any" (the default) accepts any
+ * authenticated identity.
+ *
+ * # Safety
+ * `p` from `rike_peer_builder_new`; `id` NUL-terminated.
+ */
+rike_result rike_peer_builder_set_remote_id(struct rike_peer_builder *p, const char *id);
+
+/**
+ * Sets our identity as an ID type (IANA IKEv2 ID types, e.g. 9 for
+ * ID_DER_ASN1_DN) and its data as sent on the wire.
+ *
+ * # Safety
+ * `p` from `rike_peer_builder_new`; `data` valid for `len` bytes.
+ */
+rike_result rike_peer_builder_set_local_id_raw(struct rike_peer_builder *p,
+                                               uint8_t id_type,
+                                               const uint8_t *data,
+                                               size_t len);
+
+/**
+ * Sets the identity the peer must prove as an ID type and its data.
+ *
+ * # Safety
+ * `p` from `rike_peer_builder_new`; `data` valid for `len` bytes.
+ */
+rike_result rike_peer_builder_set_remote_id_raw(struct rike_peer_builder *p,
+                                                uint8_t id_type,
+                                                const uint8_t *data,
+                                                size_t len);
+
+/**
+ * Sets a pre-shared key (RFC 7296 §2.15), used both ways unless a
+ * private key or external key is set for our side, or CAs for theirs.
+ * The bytes are copied; rike zeroes its copy when it is freed.
+ *
+ * # Safety
+ * `p` from `rike_peer_builder_new`; `psk` valid for `len` bytes.
+ */
+rike_result rike_peer_builder_set_psk(struct rike_peer_builder *p, const uint8_t *psk, size_t len);
+
+/**
+ * Checks the peer's PSK-based AUTH with a key asked of the application
+ * once its identity is known: a `RIKE_EVENT_TYPE_PSK_REQUEST` event,
+ * answered with `rike_engine_provide_psk` (responder only). Our own AUTH
+ * still needs a credential (`rike_peer_builder_set_psk` or a key).
+ *
+ * # Safety
+ * `p` from `rike_peer_builder_new`.
+ */
+rike_result rike_peer_builder_set_psk_on_request(struct rike_peer_builder *p);
+
+/**
+ * Sets our private key (PEM: PKCS#8, PKCS#1 RSA or SEC1 EC; or DER),
+ * for signature authentication (RSA, ECDSA P-256/384/521, Ed25519).
+ * `RIKE_RESULT_CRYPTO` when the key cannot be read (encrypted keys are
+ * not supported).
+ *
+ * # Safety
+ * `p` from `rike_peer_builder_new`; `key` valid for `len` bytes.
+ */
+rike_result rike_peer_builder_set_private_key(struct rike_peer_builder *p,
+                                              const uint8_t *key,
+                                              size_t len);
+
+/**
+ * Our key is held outside rike (an HSM, another process): the engine
+ * asks for each signature with a `RIKE_EVENT_TYPE_SIGN_REQUEST` event and
+ * waits for `rike_engine_provide_signature`. `schemes` lists the
+ * `rike_sign_scheme` values the key can make, preferred first.
+ *
+ * # Safety
+ * `p` from `rike_peer_builder_new`; `schemes` valid for `n` values.
+ */
+rike_result rike_peer_builder_set_external_key(struct rike_peer_builder *p,
+                                               const uint32_t *schemes,
+                                               size_t n);
+
+/**
+ * Adds certificates to send with our AUTH: PEM (every CERTIFICATE block,
+ * in order) or one DER certificate. Add the end-entity certificate
+ * first, then intermediates.
+ *
+ * # Safety
+ * `p` from `rike_peer_builder_new`; `cert` valid for `len` bytes.
+ */
+rike_result rike_peer_builder_add_certificate(struct rike_peer_builder *p,
+                                              const uint8_t *cert,
+                                              size_t len);
+
+/**
+ * Adds CA certificates (PEM, every CERTIFICATE block; or one DER) the
+ * peer's certificate must chain to; the peer then authenticates with a
+ * signature and a certificate that vouches for its identity.
+ *
+ * # Safety
+ * `p` from `rike_peer_builder_new`; `cert` valid for `len` bytes.
+ */
+rike_result rike_peer_builder_add_trusted_ca(struct rike_peer_builder *p,
+                                             const uint8_t *cert,
+                                             size_t len);
+
+/**
+ * Adds IKE proposals in strongSwan's syntax: proposals separated by
+ * commas, each keywords joined by '-' (encryption, integrity, PRF, key
+ * exchange; e.g. "aes256gcm16-prfsha256-x25519,aes128-sha256-modp2048").
+ * `RIKE_RESULT_INVALID_PARAMETER` for an unknown keyword or an
+ * incomplete proposal (see `rike_last_error`); nothing is added then.
+ *
+ * # Safety
+ * `p` from `rike_peer_builder_new`; `proposals` NUL-terminated.
+ */
+rike_result rike_peer_builder_add_ike_proposals(struct rike_peer_builder *p, const char *proposals);
+
+/**
+ * Adds one IKE proposal given as IANA numbers: `n` transforms (at least
+ * an ENCR, a PRF and a KE; INTEG unless the ENCR is an AEAD).
+ *
+ * # Safety
+ * `p` from `rike_peer_builder_new`; `transforms` valid for `n` entries.
+ */
+rike_result rike_peer_builder_add_ike_proposal(struct rike_peer_builder *p,
+                                               const struct rike_transform *transforms,
+                                               size_t n);
+
+/**
+ * Sets the IKE SA's timers: rekey `ike_rekey_ms` after it is made, and a
+ * liveness check after `dpd_ms` without a message from the peer; 0 turns
+ * each off (the default).
+ *
+ * # Safety
+ * `p` from `rike_peer_builder_new`.
+ */
+rike_result rike_peer_builder_set_timers(struct rike_peer_builder *p,
+                                         uint64_t ike_rekey_ms,
+                                         uint64_t dpd_ms);
+
+/**
+ * Sets `RIKE_PEER_*` flags (replacing earlier ones).
+ *
+ * # Safety
+ * `p` from `rike_peer_builder_new`.
+ */
+rike_result rike_peer_builder_set_options(struct rike_peer_builder *p, uint32_t flags);
+
+/**
+ * Adds a Child SA configuration; the first one added is negotiated in
+ * IKE_AUTH when initiating, the others with `rike_engine_create_child`.
+ * Consumes `child` whatever the result; fails when a Child SA of that
+ * name was already added.
+ *
+ * # Safety
+ * `p` from `rike_peer_builder_new`; `child` from `rike_child_builder_new`
+ * (not used afterwards).
+ */
+rike_result rike_peer_builder_add_child(struct rike_peer_builder *p,
+                                        struct rike_child_builder *child);
+
+/**
+ * Starts a Child SA configuration named `name` and writes it to `*out`.
+ * Until set otherwise: tunnel mode, the default ESP proposals
+ * (aes256gcm16, aes256-sha256, no PFS), all IPv4 traffic both sides, no
+ * lifetimes.
+ *
+ * # Safety
+ * `name` NUL-terminated; `out` writable.
+ */
+rike_result rike_child_builder_new(const char *name, struct rike_child_builder **out);
+
+/**
+ * Frees a Child SA builder that was not added; NULL is ignored.
+ *
+ * # Safety
+ * `c` from `rike_child_builder_new`, not used afterwards.
+ */
+void rike_child_builder_free(struct rike_child_builder *c);
+
+/**
+ * Adds ESP proposals in strongSwan's syntax ("aes256gcm16-x25519" asks
+ * for PFS with Curve25519; "aes128-sha256-esn"). Fails as
+ * `rike_peer_builder_add_ike_proposals`.
+ *
+ * # Safety
+ * `c` from `rike_child_builder_new`; `proposals` NUL-terminated.
+ */
+rike_result rike_child_builder_add_esp_proposals(struct rike_child_builder *c,
+                                                 const char *proposals);
+
+/**
+ * Adds one ESP proposal given as IANA numbers (ENCR, INTEG unless AEAD,
+ * optional KE for PFS, ESN; no ESN transform means "no ESN").
+ *
+ * # Safety
+ * `c` from `rike_child_builder_new`; `transforms` valid for `n` entries.
+ */
+rike_result rike_child_builder_add_esp_proposal(struct rike_child_builder *c,
+                                                const struct rike_transform *transforms,
+                                                size_t n);
+
+/**
+ * Adds traffic selectors for our side, comma-separated: "10.1.0.0/16",
+ * "192.0.2.1", "10.0.0.1-10.0.0.9", "%any", "%any6", each optionally with
+ * "[proto/port]" ("10.1.0.0/16[tcp/443]", "[udp/%any]").
+ *
+ * # Safety
+ * `c` from `rike_child_builder_new`; `ts` NUL-terminated.
+ */
+rike_result rike_child_builder_add_local_ts(struct rike_child_builder *c, const char *ts);
+
+/**
+ * Adds traffic selectors for the peer's side, as
+ * `rike_child_builder_add_local_ts`.
+ *
+ * # Safety
+ * `c` from `rike_child_builder_new`; `ts` NUL-terminated.
+ */
+rike_result rike_child_builder_add_remote_ts(struct rike_child_builder *c, const char *ts);
+
+/**
+ * Adds one traffic selector given as a structure, for our side when
+ * `local` is true, else for the peer's.
+ *
+ * # Safety
+ * `c` from `rike_child_builder_new`; `ts` valid.
+ */
+rike_result rike_child_builder_add_ts(struct rike_child_builder *c,
+                                      bool local,
+                                      const struct rike_ts *ts);
+
+/**
+ * Sets the mode (a `rike_ipsec_mode` value).
+ *
+ * # Safety
+ * `c` from `rike_child_builder_new`.
+ */
+rike_result rike_child_builder_set_mode(struct rike_child_builder *c, uint32_t mode);
+
+/**
+ * Sets the Child SA's lifetimes: rekey `rekey_ms` after it is made (soft
+ * lifetime), expire after `lifetime_ms` (hard); 0 turns each off.
+ * `lifetime_ms`, when set, must exceed `rekey_ms`.
+ *
+ * # Safety
+ * `c` from `rike_child_builder_new`.
+ */
+rike_result rike_child_builder_set_lifetimes(struct rike_child_builder *c,
+                                             uint64_t rekey_ms,
+                                             uint64_t lifetime_ms);
+
+/**
+ * Loads a private key (PEM or DER, as `rike_peer_builder_set_private_key`)
+ * and writes it to `*out`; free it with `rike_key_free`.
+ *
+ * # Safety
+ * `data` valid for `len` bytes; `out` writable.
+ */
+rike_result rike_key_load(const uint8_t *data, size_t len, struct rike_key **out);
+
+/**
+ * Frees a key; NULL is ignored. The key material is zeroed.
+ *
+ * # Safety
+ * `key` from `rike_key_load`, not used afterwards.
+ */
+void rike_key_free(struct rike_key *key);
+
+/**
+ * The `rike_sign_scheme` values the key can make, written to
+ * `schemes[0..cap]`; their number goes to `*len_out` (on
+ * `RIKE_RESULT_INSUFFICIENT_SIZE`, the number needed).
+ *
+ * # Safety
+ * `key` from `rike_key_load`; `schemes` valid for `cap` values;
+ * `len_out` writable.
+ */
+rike_result rike_key_schemes(const struct rike_key *key,
+                             uint32_t *schemes,
+                             size_t cap,
+                             size_t *len_out);
+
+/**
+ * Signs `data` with `scheme` (a `rike_sign_scheme`); ECDSA signatures are
+ * DER-encoded when `der` is true, else r | s. Exactly what a
+ * `RIKE_EVENT_TYPE_SIGN_REQUEST` asks for, given its scheme, der flag and
+ * data. The signature goes to `(sig, cap)` and its length to `*len_out`
+ * (on `RIKE_RESULT_INSUFFICIENT_SIZE`, the size needed; 1024 bytes are
+ * enough for RSA-8192). `RIKE_RESULT_UNSUPPORTED` when the key cannot make
+ * that scheme.
+ *
+ * # Safety
+ * `key` from `rike_key_load`; `data` valid for `len` bytes; `sig` valid
+ * for `cap` bytes; `len_out` writable.
+ */
+rike_result rike_key_sign(const struct rike_key *key,
+                          uint32_t scheme,
+                          bool der,
+                          const uint8_t *data,
+                          size_t len,
+                          uint8_t *sig,
+                          size_t cap,
+                          size_t *len_out);
 
 /**
  * Number of fields in the catalogue.
@@ -704,11 +2274,410 @@ bool rike_tcp_heuristic(const uint8_t *buf, size_t len);
 bool rike_udp_heuristic(const uint8_t *buf, size_t len, uint32_t carrier);
 
 /**
+ * Makes an engine with `config` (which it keeps a reference to) and the
+ * operating system's random numbers; writes it to `*out`. Free it with
+ * `rike_engine_free`.
+ *
+ * # Safety
+ * `config` from `rike_config_builder_build`; `out` writable.
+ */
+rike_result rike_engine_new(const struct rike_config *config, struct rike_engine **out);
+
+/**
+ * As `rike_engine_new`, but every random number (SPIs, nonces, key
+ * exchange secrets) comes from a generator seeded with the 32 bytes at
+ * `seed`: reproducible runs for tests. Anyone who knows the seed knows
+ * every key: never use it for real traffic.
+ *
+ * # Safety
+ * As `rike_engine_new`; `seed` valid for `seed_len` bytes.
+ */
+rike_result rike_engine_new_seeded(const struct rike_config *config,
+                                   const uint8_t *seed,
+                                   size_t seed_len,
+                                   struct rike_engine **out);
+
+/**
+ * Frees an engine and everything it holds (its SAs are forgotten, not
+ * deleted: delete them first for a clean shutdown); NULL is ignored. A
+ * call from the engine's own log callback is ignored.
+ *
+ * # Safety
+ * `e` from `rike_engine_new`, not used afterwards.
+ */
+void rike_engine_free(struct rike_engine *e);
+
+/**
+ * Sets the log sink (NULL `cb` turns logging off). `userdata` is passed
+ * back to every call.
+ *
+ * # Safety
+ * `e` from `rike_engine_new`; `cb` callable with `userdata` for the life
+ * of the engine.
+ */
+rike_result rike_engine_set_log(struct rike_engine *e, rike_log_fn cb, void *userdata);
+
+/**
+ * Tells the engine the wall-clock time (seconds since 1970) at monotonic
+ * `now_ms`, for certificate validity. By default the system time when
+ * the engine was made is taken as monotonic 0.
+ *
+ * # Safety
+ * `e` from `rike_engine_new`.
+ */
+rike_result rike_engine_set_unix_time(struct rike_engine *e, uint64_t now_ms, uint64_t unix_secs);
+
+/**
+ * A UDP datagram received on `local` from `remote` (`len` bytes at
+ * `data`, the UDP payload as received: on port 4500 with its non-ESP
+ * marker; NAT keepalives and ESP are ignored). Malformed or unexpected
+ * datagrams are dropped and counted, not errors. `now_ms` is the
+ * caller's monotonic clock in milliseconds (never going back).
+ *
+ * # Safety
+ * `e` from `rike_engine_new`; addresses valid; `data` valid for `len`
+ * bytes.
+ */
+rike_result rike_engine_handle_datagram(struct rike_engine *e,
+                                        uint64_t now_ms,
+                                        const struct rike_addr *local,
+                                        const struct rike_addr *remote,
+                                        const uint8_t *data,
+                                        size_t len);
+
+/**
+ * Bytes received on an RFC 8229 TCP stream between `local` and `remote`
+ * (any chunking; a stream the peer opened starts with "IKETCP"). The
+ * first call for a `remote` registers the stream; transmits to that
+ * address then carry `RIKE_TRANSMIT_TCP` and are framed. The standard
+ * port is 4500 on the listening side; one of `local` and `remote` must
+ * use it. `RIKE_RESULT_MALFORMED` when the framing is broken: the stream
+ * is forgotten and should be closed.
+ *
+ * # Safety
+ * As `rike_engine_handle_datagram`.
+ */
+rike_result rike_engine_handle_stream(struct rike_engine *e,
+                                      uint64_t now_ms,
+                                      const struct rike_addr *local,
+                                      const struct rike_addr *remote,
+                                      const uint8_t *data,
+                                      size_t len);
+
+/**
+ * Registers an RFC 8229 stream we opened to `remote` (before initiating
+ * over it): transmits to `remote` then carry `RIKE_TRANSMIT_TCP`, the
+ * first preceded by the "IKETCP" prefix. Use a peer with
+ * `RIKE_PEER_FORCE_ENCAP` and a remote address equal to `remote`.
+ *
+ * # Safety
+ * `e` from `rike_engine_new`; `remote` valid.
+ */
+rike_result rike_engine_open_stream(struct rike_engine *e, const struct rike_addr *remote);
+
+/**
+ * Forgets the stream to `remote` (closed by either side); later
+ * transmits to that address are datagrams again. `RIKE_RESULT_DONE` when
+ * no such stream was known.
+ *
+ * # Safety
+ * `e` from `rike_engine_new`; `remote` valid.
+ */
+rike_result rike_engine_close_stream(struct rike_engine *e, const struct rike_addr *remote);
+
+/**
+ * Fires the timers due at `now_ms`. Call it when the deadline from
+ * `rike_engine_poll_timeout` is reached (calling it early is harmless).
+ *
+ * # Safety
+ * `e` from `rike_engine_new`.
+ */
+rike_result rike_engine_handle_timeout(struct rike_engine *e, uint64_t now_ms);
+
+/**
+ * Starts an IKE SA with the peer configuration named `peer`, sending
+ * from `local` (port 500; 4500 is used instead with
+ * `RIKE_PEER_FORCE_ENCAP`). Writes the new SA's handle to `*sa_out`. The
+ * exchange then runs through the poll calls; its outcome is an
+ * IKE_SA_UP or IKE_SA_DOWN event. `RIKE_RESULT_UNKNOWN_NAME` for an
+ * unknown peer, `RIKE_RESULT_WRONG_STATE` when it has no remote address,
+ * `RIKE_RESULT_LIMIT`, `RIKE_RESULT_CRYPTO` when its proposals cannot run.
+ *
+ * # Safety
+ * `e` from `rike_engine_new`; `peer` NUL-terminated; `local` valid;
+ * `sa_out` writable.
+ */
+rike_result rike_engine_initiate(struct rike_engine *e,
+                                 uint64_t now_ms,
+                                 const char *peer,
+                                 const struct rike_addr *local,
+                                 uint64_t *sa_out);
+
+/**
+ * Creates another Child SA on IKE SA `sa` with the peer's Child SA
+ * configuration named `child` (a CHILD_SA_UP or CHILD_SA_FAILED event
+ * follows).
+ *
+ * # Safety
+ * `e` from `rike_engine_new`; `child` NUL-terminated.
+ */
+rike_result rike_engine_create_child(struct rike_engine *e,
+                                     uint64_t now_ms,
+                                     uint64_t sa,
+                                     const char *child);
+
+/**
+ * Rekeys Child SA `child` of IKE SA `sa` (CHILD_SA_REKEYED, then
+ * CHILD_SA_DOWN for the old one). `RIKE_RESULT_UNKNOWN_SA` /
+ * `_UNKNOWN_CHILD` for stale handles.
+ *
+ * # Safety
+ * `e` from `rike_engine_new`.
+ */
+rike_result rike_engine_rekey_child(struct rike_engine *e,
+                                    uint64_t now_ms,
+                                    uint64_t sa,
+                                    uint64_t child);
+
+/**
+ * Deletes Child SA `child` of IKE SA `sa` (CHILD_SA_DOWN follows).
+ *
+ * # Safety
+ * `e` from `rike_engine_new`.
+ */
+rike_result rike_engine_delete_child(struct rike_engine *e,
+                                     uint64_t now_ms,
+                                     uint64_t sa,
+                                     uint64_t child);
+
+/**
+ * Rekeys IKE SA `sa` (IKE_SA_REKEYED with the new handle, then
+ * IKE_SA_DOWN for the old one).
+ *
+ * # Safety
+ * `e` from `rike_engine_new`.
+ */
+rike_result rike_engine_rekey_ike(struct rike_engine *e, uint64_t now_ms, uint64_t sa);
+
+/**
+ * Deletes IKE SA `sa` and its Child SAs (CHILD_SA_DOWN for each, then
+ * IKE_SA_DOWN, once the peer answered or gave up).
+ *
+ * # Safety
+ * `e` from `rike_engine_new`.
+ */
+rike_result rike_engine_delete_ike(struct rike_engine *e, uint64_t now_ms, uint64_t sa);
+
+/**
+ * Sends a liveness check (an empty INFORMATIONAL request) on IKE SA `sa`
+ * now; a peer that does not answer takes the SA down (timeout).
+ *
+ * # Safety
+ * `e` from `rike_engine_new`.
+ */
+rike_result rike_engine_check_liveness(struct rike_engine *e, uint64_t now_ms, uint64_t sa);
+
+/**
+ * Answers a PSK_REQUEST of IKE SA `sa`: the key for the identity it named
+ * (`len` bytes at `psk`, copied), or NULL to refuse the peer
+ * (AUTHENTICATION_FAILED). `RIKE_RESULT_UNKNOWN_REQUEST` when the request
+ * was already answered or the SA moved on.
+ *
+ * # Safety
+ * `e` from `rike_engine_new`; `psk` valid for `len` bytes or NULL.
+ */
+rike_result rike_engine_provide_psk(struct rike_engine *e,
+                                    uint64_t now_ms,
+                                    uint64_t sa,
+                                    uint64_t request_id,
+                                    const uint8_t *psk,
+                                    size_t len);
+
+/**
+ * Answers a SIGN_REQUEST of IKE SA `sa`: the signature over the request's
+ * data in its scheme and encoding (`len` bytes at `sig`, copied), or NULL
+ * when the key cannot sign (the SA fails).
+ *
+ * # Safety
+ * `e` from `rike_engine_new`; `sig` valid for `len` bytes or NULL.
+ */
+rike_result rike_engine_provide_signature(struct rike_engine *e,
+                                          uint64_t now_ms,
+                                          uint64_t sa,
+                                          uint64_t request_id,
+                                          const uint8_t *sig,
+                                          size_t len);
+
+/**
+ * Answers a HALF_OPEN_REQUEST with a `rike_admission` value. Requests not
+ * answered within the half-open timeout are forgotten
+ * (`RIKE_RESULT_UNKNOWN_REQUEST`).
+ *
+ * # Safety
+ * `e` from `rike_engine_new`.
+ */
+rike_result rike_engine_admit(struct rike_engine *e,
+                              uint64_t now_ms,
+                              uint64_t request_id,
+                              uint32_t decision);
+
+/**
+ * The next datagram to send: copies it into `(buf, cap)`, its length to
+ * `*len_out`, where to send it to `*info` (set `info->struct_size`
+ * first). `RIKE_RESULT_DONE` when nothing is queued.
+ * `RIKE_RESULT_INSUFFICIENT_SIZE` when `cap` is too small: `*len_out`
+ * gets the size needed and the datagram stays queued for the next call
+ * (65535 bytes are always enough). Ends the borrowed data of the last
+ * event.
+ *
+ * # Safety
+ * `e` from `rike_engine_new`; `buf` valid for `cap` bytes; `len_out`
+ * and `info` writable.
+ */
+rike_result rike_engine_poll_transmit(struct rike_engine *e,
+                                      uint8_t *buf,
+                                      size_t cap,
+                                      size_t *len_out,
+                                      struct rike_transmit *info);
+
+/**
+ * The next event, written to `*out` (set `out->struct_size` first).
+ * `RIKE_RESULT_DONE` when none is queued.
+ *
+ * Pointers in the event (strings, traffic selectors, identities, keys,
+ * data to sign) are owned by the engine and stay valid until the next
+ * call that takes the engine as non-const (`rike_engine_*` with a
+ * `rike_engine *`), or its free; the const calls
+ * (`rike_engine_event_keys`, `rike_engine_poll_timeout`,
+ * `rike_engine_stats`, `rike_engine_sas`) keep them. Secrets are zeroed
+ * when that happens: copy what you need to keep.
+ *
+ * # Safety
+ * `e` from `rike_engine_new`; `out` writable.
+ */
+rike_result rike_engine_poll_event(struct rike_engine *e, struct rike_event *out);
+
+/**
+ * Writes the keys of the last polled event as text in `format` (a
+ * `rike_key_format`), each line ending in '\n', NUL-terminated, into
+ * `(buf, cap)`: an IKE_KEYS event as an `ikev2_decryption_table` line, a
+ * CHILD_SA_UP / _REKEYED event as two `esp_sa` lines; either as rike key
+ * log lines. The length without the NUL goes to `*len_out` (on
+ * `RIKE_RESULT_INSUFFICIENT_SIZE` the size needed; 1024 bytes are
+ * enough). `RIKE_RESULT_WRONG_STATE` when the last event has no keys in
+ * that format (or its data has ended); `RIKE_RESULT_UNSUPPORTED` when
+ * Wireshark has no name for the algorithm. Keeps the event's data.
+ *
+ * # Safety
+ * `e` from `rike_engine_new`; `buf` valid for `cap` bytes; `len_out`
+ * writable.
+ */
+rike_result rike_engine_event_keys(const struct rike_engine *e,
+                                   uint32_t format,
+                                   char *buf,
+                                   size_t cap,
+                                   size_t *len_out);
+
+/**
+ * When to call `rike_engine_handle_timeout` next, in the caller's
+ * milliseconds, written to `*deadline_ms_out`. `RIKE_RESULT_DONE` (and
+ * nothing written) when no timer is armed. Call it after draining the
+ * other outputs. Keeps the last event's data.
+ *
+ * # Safety
+ * `e` from `rike_engine_new`; `deadline_ms_out` writable.
+ */
+rike_result rike_engine_poll_timeout(const struct rike_engine *e, uint64_t *deadline_ms_out);
+
+/**
+ * The engine's counters, written to `*out` (set `out->struct_size`
+ * first). Keeps the last event's data.
+ *
+ * # Safety
+ * `e` from `rike_engine_new`; `out` writable.
+ */
+rike_result rike_engine_stats(const struct rike_engine *e, struct rike_stats *out);
+
+/**
+ * The handles of the IKE SAs the engine holds (established, half-open,
+ * being deleted), in creation order, written to `buf[0..cap]`; their
+ * number goes to `*len_out` (on `RIKE_RESULT_INSUFFICIENT_SIZE`, the
+ * number needed). Keeps the last event's data.
+ *
+ * # Safety
+ * `e` from `rike_engine_new`; `buf` valid for `cap` values; `len_out`
+ * writable.
+ */
+rike_result rike_engine_sas(const struct rike_engine *e,
+                            uint64_t *buf,
+                            size_t cap,
+                            size_t *len_out);
+
+/**
+ * Whether IKE SA `sa` is established (false for unknown handles and a
+ * NULL or busy engine).
+ *
+ * # Safety
+ * `e` from `rike_engine_new` or NULL.
+ */
+bool rike_engine_is_established(const struct rike_engine *e, uint64_t sa);
+
+/**
  * A static, NUL-terminated English description of a `rike_result` value;
  * never NULL ("unknown result" for a value this library does not define).
  * Takes the value as an integer so that any number C passes is valid.
  */
 const char *rike_result_str(uint32_t result);
+
+/**
+ * A description of the most recent failure of a rike call on the calling
+ * thread (for example why a proposal string was refused), NUL-terminated;
+ * "" when none was recorded. Calls that succeed leave it unchanged. The
+ * text stays valid until the next rike call on this thread.
+ */
+const char *rike_last_error(void);
+
+/**
+ * Reads an address from text: "192.0.2.1", "2001:db8::1", with a port as
+ * "192.0.2.1:500" or "[2001:db8::1]:500". Without a port, `port` is used.
+ * Writes `*out` on success; `RIKE_RESULT_INVALID_PARAMETER` for anything
+ * else.
+ *
+ * # Safety
+ * `text` a NUL-terminated string; `out` writable.
+ */
+rike_result rike_addr_parse(const char *text, uint16_t port, struct rike_addr *out);
+
+/**
+ * Writes an address as text ("192.0.2.1:500", "[2001:db8::1]:4500"), or
+ * without the port when `with_port` is false, NUL-terminated, into
+ * `(buf, cap)`. The length without the NUL goes to `*len_out`; when the
+ * buffer is too small, `RIKE_RESULT_INSUFFICIENT_SIZE` and the size
+ * needed (with the NUL) in `*len_out`. 48 bytes are always enough.
+ *
+ * # Safety
+ * `addr` valid; `buf` valid for `cap` bytes; `len_out` writable.
+ */
+rike_result rike_addr_format(const struct rike_addr *addr,
+                             bool with_port,
+                             char *buf,
+                             size_t cap,
+                             size_t *len_out);
+
+/**
+ * The IANA name of an IKEv2 transform ID (e.g. type 1 id 20:
+ * "ENCR_AES_GCM_16"; type 3 id 12: "AUTH_HMAC_SHA2_256_128"; type 4 id
+ * 31: "Curve25519"), static and NUL-terminated; NULL when the registry
+ * has no name for it. Types 6–12 (ADDKE) use the key exchange names.
+ */
+const char *rike_transform_name(uint8_t transform_type, uint16_t id);
+
+/**
+ * The IANA name of an IKEv2 notify message type (e.g. 14:
+ * "NO_PROPOSAL_CHOSEN", 24: "AUTHENTICATION_FAILED"), static and
+ * NUL-terminated; NULL when it has none.
+ */
+const char *rike_notify_name(uint16_t notify_type);
 
 /**
  * The library version as "major.minor.patch", static and NUL-terminated

@@ -1,10 +1,14 @@
 //! Runs the C API tests (`tests/c/run.sh`): the header compiled as strict
 //! C and C++, the version macros against the runtime functions, the
-//! dissection API in normal use and misuse under AddressSanitizer + UBSan,
-//! valgrind and plain, and the exported-symbol checks.
+//! dissection and engine APIs in normal use and misuse (two engines
+//! through a full connect/rekey/delete cycle, engines on several threads)
+//! under AddressSanitizer + UBSan, valgrind and plain, the installed
+//! library (SONAME, pkg-config), dlopen into a host with its own `ike_`
+//! symbols, the reference daemon riked, and the exported-symbol checks.
 //!
-//! Needs `cc`, `c++`, `valgrind` and `nm` on PATH; fails loudly when one
-//! is missing. `RIKE_SKIP_C=1` skips the test explicitly.
+//! Needs `cc`, `c++`, `valgrind`, `nm`, `readelf` and `pkg-config` on
+//! PATH; fails loudly when one is missing. `RIKE_SKIP_C=1` skips the test
+//! explicitly.
 
 use std::path::Path;
 use std::process::Command;
@@ -25,10 +29,18 @@ fn c_api_under_sanitizers_and_valgrind() {
     }
     let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
     let cxx = std::env::var("CXX").unwrap_or_else(|_| "c++".into());
-    let missing: Vec<&str> = [cc.as_str(), cxx.as_str(), "valgrind", "nm", "bash"]
-        .into_iter()
-        .filter(|t| !have(t))
-        .collect();
+    let missing: Vec<&str> = [
+        cc.as_str(),
+        cxx.as_str(),
+        "valgrind",
+        "nm",
+        "readelf",
+        "pkg-config",
+        "bash",
+    ]
+    .into_iter()
+    .filter(|t| !have(t))
+    .collect();
     assert!(
         missing.is_empty(),
         "the C API tests need {missing:?} on PATH (install them, or set RIKE_SKIP_C=1 to skip)"

@@ -85,6 +85,22 @@ pub struct ChildConfig {
     pub lifetime_ms: Option<u64>,
 }
 
+impl ChildConfig {
+    /// A Child SA configuration with this name and defaults elsewhere:
+    /// tunnel mode, no proposals, no traffic selectors, no lifetimes.
+    pub fn new(name: &str) -> ChildConfig {
+        ChildConfig {
+            name: name.into(),
+            esp: Vec::new(),
+            local_ts: Vec::new(),
+            remote_ts: Vec::new(),
+            mode: IpsecMode::Tunnel,
+            rekey_ms: None,
+            lifetime_ms: None,
+        }
+    }
+}
+
 /// One peer: how to reach it, identities, credentials, proposals, Child
 /// SAs.
 #[derive(Clone, Debug)]
@@ -116,6 +132,35 @@ pub struct PeerConfig {
     pub initial_contact: bool,
     /// Use port 4500 from the start (UDP encapsulation) even without NAT.
     pub force_encap: bool,
+}
+
+impl PeerConfig {
+    /// A peer with this identity and these credentials, and defaults
+    /// elsewhere: no remote address, any remote identity, no proposals, no
+    /// Child SAs, no rekeying or liveness timers, fragmentation and
+    /// INITIAL_CONTACT on, no forced UDP encapsulation.
+    pub fn new(
+        name: &str,
+        local_id: Identity,
+        local_auth: LocalAuth,
+        remote_auth: RemoteAuth,
+    ) -> PeerConfig {
+        PeerConfig {
+            name: name.into(),
+            remote: None,
+            local_id,
+            remote_id: None,
+            local_auth,
+            remote_auth,
+            ike: Vec::new(),
+            children: Vec::new(),
+            ike_rekey_ms: None,
+            dpd_ms: None,
+            fragmentation: true,
+            initial_contact: true,
+            force_encap: false,
+        }
+    }
 }
 
 /// Retransmission of requests (RFC 7296 §2.1): timeout × factorⁿ.

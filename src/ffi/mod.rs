@@ -14,8 +14,11 @@
 #![allow(non_camel_case_types)]
 #![allow(unsafe_code)]
 
+pub mod config;
 pub mod dissect;
+pub mod engine;
 pub mod result;
+pub mod types;
 pub mod version;
 
 pub use result::rike_result;

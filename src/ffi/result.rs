@@ -25,12 +25,31 @@ pub enum rike_result {
     AlreadyUsed = 103,
     /// The call is not valid in the object's current state.
     WrongState = 104,
-    /// A callback called back into the same object.
+    /// A callback called back into the same object, or two threads used
+    /// one object at the same time.
     Reentrant = 105,
+    /// No such IKE SA: never made, or gone (handles are never reused, so
+    /// a stale one cannot name a newer SA).
+    UnknownSa = 106,
+    /// No such Child SA on that IKE SA.
+    UnknownChild = 107,
+    /// No such pending request (already answered, expired, or for
+    /// another SA).
+    UnknownRequest = 108,
+    /// No peer or Child SA configuration of that name.
+    UnknownName = 109,
     /// The input is not a valid message or frame.
     Malformed = 200,
     /// The input was cut short.
     Truncated = 201,
+    /// A configured limit was reached (IKE SAs).
+    Limit = 300,
+    /// A cryptographic object could not be used (unreadable key or
+    /// certificate, proposals the provider cannot run).
+    Crypto = 400,
+    /// Not supported: a signature scheme the key cannot make, an
+    /// algorithm without a Wireshark name.
+    Unsupported = 401,
     /// A panic was caught inside rike; the object is poisoned.
     Panic = 900,
     /// The object was poisoned by an earlier panic; free it.
@@ -57,9 +76,34 @@ static NAMES: &[(rike_result, &str)] = &[
         rike_result::WrongState,
         "not valid in the object's current state\0",
     ),
-    (rike_result::Reentrant, "re-entrant call from a callback\0"),
+    (
+        rike_result::Reentrant,
+        "re-entrant call from a callback, or concurrent use from two threads\0",
+    ),
+    (
+        rike_result::UnknownSa,
+        "no such IKE SA (gone or never made)\0",
+    ),
+    (
+        rike_result::UnknownChild,
+        "no such Child SA on that IKE SA\0",
+    ),
+    (
+        rike_result::UnknownRequest,
+        "no such pending request (answered, expired or another SA's)\0",
+    ),
+    (
+        rike_result::UnknownName,
+        "no peer or Child SA configuration of that name\0",
+    ),
     (rike_result::Malformed, "malformed input\0"),
     (rike_result::Truncated, "truncated input\0"),
+    (rike_result::Limit, "a configured limit was reached\0"),
+    (
+        rike_result::Crypto,
+        "a key, certificate or algorithm could not be used\0",
+    ),
+    (rike_result::Unsupported, "not supported\0"),
     (
         rike_result::Panic,
         "internal error (panic caught); object poisoned\0",

@@ -54,6 +54,9 @@ static const unsigned all_results[] = {
     RIKE_RESULT_INVALID_PARAMETER, RIKE_RESULT_INSUFFICIENT_SIZE, RIKE_RESULT_ALREADY_USED,
     RIKE_RESULT_WRONG_STATE, RIKE_RESULT_REENTRANT,     RIKE_RESULT_MALFORMED,
     RIKE_RESULT_TRUNCATED,   RIKE_RESULT_PANIC,         RIKE_RESULT_POISONED,
+    RIKE_RESULT_UNKNOWN_SA,  RIKE_RESULT_UNKNOWN_CHILD, RIKE_RESULT_UNKNOWN_REQUEST,
+    RIKE_RESULT_UNKNOWN_NAME, RIKE_RESULT_LIMIT,        RIKE_RESULT_CRYPTO,
+    RIKE_RESULT_UNSUPPORTED,
 };
 
 int main(void) {
@@ -93,7 +96,7 @@ int main(void) {
         }
     }
     {
-        static const unsigned unknown[] = {2, 99, 102 + 50, 199, 202, 300, 899, 902, 12345,
+        static const unsigned unknown[] = {2, 99, 102 + 50, 199, 202, 301, 402, 899, 902, 12345,
                                            0x7fffffffu, 0xffffffffu};
         for (i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
             const char *s = rike_result_str(unknown[i]);

@@ -75,6 +75,10 @@ int main() {
         RIKE_RESULT_WRONG_STATE, RIKE_RESULT_REENTRANT,
         RIKE_RESULT_MALFORMED,   RIKE_RESULT_TRUNCATED,
         RIKE_RESULT_PANIC,       RIKE_RESULT_POISONED,
+        RIKE_RESULT_UNKNOWN_SA,  RIKE_RESULT_UNKNOWN_CHILD,
+        RIKE_RESULT_UNKNOWN_REQUEST, RIKE_RESULT_UNKNOWN_NAME,
+        RIKE_RESULT_LIMIT,       RIKE_RESULT_CRYPTO,
+        RIKE_RESULT_UNSUPPORTED,
     };
     const std::size_t n = sizeof all / sizeof all[0];
     for (std::size_t i = 0; i < n; i++) {

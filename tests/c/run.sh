@@ -4,17 +4,27 @@
 #   * the header compiled as strict C and C++ (every standard from C99 /
 #     C++11 on, -Wall -Wextra -Werror -pedantic, plus header-hygiene
 #     warnings);
-#   * tests/c/header_macros.c (C11), tests/c/header_macros.cpp (C++17) and
-#     tests/c/dissect_api.c (C11), each linked statically against
-#     librike.a and run three ways: under AddressSanitizer + UBSan, under
-#     valgrind memcheck (zero errors, zero definite/indirect leaks), plain;
-#     and linked against librike.so, run plain and under valgrind;
+#   * tests/c/header_macros.c (C11), tests/c/header_macros.cpp (C++17),
+#     tests/c/dissect_api.c, tests/c/engine_api.c (two engines through a
+#     full connect/rekey/delete cycle, certificates with an external key,
+#     decisions, misuse) and tests/c/engine_threads.c (engines on several
+#     threads at once), each linked statically against librike.a and run
+#     three ways: under AddressSanitizer + UBSan, under valgrind memcheck
+#     (zero errors, zero definite/indirect leaks), plain; and linked
+#     against the installed librike.so, run plain and under valgrind;
+#   * the installed library (tools/install-capi.sh into a scratch prefix):
+#     its SONAME, rike.pc, a test built with `pkg-config --cflags --libs
+#     rike` and with `--static`;
+#   * tests/c/dlopen_host.c: a host that defines its own ike_sa_t and
+#     ike_/isakmp_/charon_ functions loads librike.so with dlopen and runs
+#     an exchange step through it (plain, ASan+UBSan, valgrind);
 #   * the exported symbols (nm): librike.so exports exactly the functions
 #     of rike.h, all rike_-prefixed; librike.a defines no unprefixed C
 #     symbol besides the Rust toolchain's own (compiler-builtins helpers,
 #     anon.* constants, DW.ref.rust_eh_personality).
 #
-# Needs cc, c++, valgrind, nm (binutils), cargo. Uses $CC / $CXX when set.
+# Needs cc, c++, valgrind, nm and readelf (binutils), pkg-config, cargo.
+# Uses $CC / $CXX when set.
 # Exits non-zero when any step fails; every step runs and the failures are
 # listed at the end. Run by tests/c_abi.rs (cargo test).
 #
@@ -29,7 +39,7 @@ CXX=${CXX:-c++}
 
 stage() { printf '\n==== %s\n' "$*"; }
 die() { echo "tests/c/run.sh: $*" >&2; exit 1; }
-for tool in "$CC" "$CXX" valgrind nm; do
+for tool in "$CC" "$CXX" valgrind nm readelf pkg-config; do
   command -v "$tool" >/dev/null 2>&1 || die "$tool not found (install it, or set RIKE_SKIP_C=1 to skip the C API tests)"
 done
 
@@ -74,6 +84,12 @@ SHARED=$LIBDIR/librike.so
 # other; removed when every step passed, kept for inspection otherwise.
 mkdir -p "$TARGET_DIR/c-tests"
 OUT=$(mktemp -d "$TARGET_DIR/c-tests/run.XXXXXX") || die "cannot create a build directory"
+
+# The library installed as a package would install it; the shared-library
+# builds below link against this copy (its SONAME is versioned).
+PREFIX=$OUT/prefix
+bash "$ROOT/tools/install-capi.sh" "$PREFIX" "$LIBDIR" >/dev/null || die "tools/install-capi.sh failed"
+export PKG_CONFIG_PATH=$PREFIX/lib/pkgconfig
 
 # Native libraries the static library needs, as printed by
 #   cargo rustc --release --lib --crate-type staticlib -- --print native-static-libs
@@ -121,15 +137,16 @@ build() {
   step "$name: build (static, ASan+UBSan)" \
     "$compiler" "${strict[@]}" "${SAN[@]}" "${INC[@]}" "$src" "$STATIC" "${NATIVE_LIBS[@]}" -o "$OUT/$name.asan"
   step "$name: build (shared)" \
-    "$compiler" "${strict[@]}" -g -O1 "${INC[@]}" "$src" -L"$LIBDIR" -lrike -Wl,-rpath,"$LIBDIR" -o "$OUT/$name.shared"
+    "$compiler" "${strict[@]}" -g -O1 "${INC[@]}" "$src" -L"$PREFIX/lib" -lrike -Wl,-rpath,"$PREFIX/lib" -o "$OUT/$name.shared"
 }
 
 # run_valgrind NAME BINARY: memcheck, zero errors and zero definite or
 # indirect leaks; prints the summary lines.
 run_valgrind() {
   local name=$1 bin=$2 log rc=0
+  shift 2
   log=$OUT/$(basename "$bin").valgrind.log
-  "${VALGRIND[@]}" --log-file="$log" "$bin" || rc=$?
+  "${VALGRIND[@]}" --log-file="$log" "$bin" "$@" || rc=$?
   grep -E 'ERROR SUMMARY|definitely lost|indirectly lost|possibly lost|still reachable|no leaks are possible' "$log" |
     sed 's/^==[0-9]*== */    valgrind: /'
   if ! grep -q 'ERROR SUMMARY: 0 errors' "$log"; then
@@ -155,12 +172,67 @@ run() {
 
 for t in "header_macros c tests/c/header_macros.c" \
          "header_macros_cpp c++ tests/c/header_macros.cpp" \
-         "dissect_api c tests/c/dissect_api.c"; do
+         "dissect_api c tests/c/dissect_api.c" \
+         "engine_api c tests/c/engine_api.c" \
+         "engine_threads c tests/c/engine_threads.c"; do
   set -- $t
   stage "$1"
   build "$1" "$2" "$ROOT/$3"
   run "$1"
 done
+
+# ---------------------------------------------------------------------------
+stage "installed library: SONAME, pkg-config"
+VERSION=$(sed -n 's/^#define RIKE_VERSION_STRING "\(.*\)"$/\1/p' "$ROOT/include/rike.h")
+check_soname() {
+  local so
+  so=$(readelf -d "$SHARED" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
+  echo "    SONAME $so; installed: $(cd "$PREFIX/lib" && ls librike.so* | tr '\n' ' ')"
+  [ "$so" = "librike.so.$VERSION" ] && [ -f "$PREFIX/lib/$so" ] && [ -L "$PREFIX/lib/librike.so" ]
+}
+step "librike.so has SONAME librike.so.$VERSION" check_soname
+check_pc() {
+  local v
+  v=$(pkg-config --modversion rike) || return 1
+  echo "    pkg-config: rike $v; --cflags --libs: $(pkg-config --cflags --libs rike)"
+  [ "$v" = "$VERSION" ]
+}
+step "rike.pc gives the version" check_pc
+# shellcheck disable=SC2046
+step "engine_api: build with pkg-config (shared)" \
+  "$CC" "${STRICT_C[@]}" -g -O1 -I "$ROOT/tests/c" "$ROOT/tests/c/engine_api.c" \
+  $(pkg-config --cflags --libs rike) -Wl,-rpath,"$PREFIX/lib" -o "$OUT/engine_api.pc"
+[ -x "$OUT/engine_api.pc" ] && step "engine_api: run (pkg-config build)" "$OUT/engine_api.pc"
+check_needed() {
+  readelf -d "$OUT/engine_api.pc" | grep -q "NEEDED.*\[librike.so.$VERSION\]"
+}
+[ -x "$OUT/engine_api.pc" ] && step "the pkg-config build needs librike.so.$VERSION" check_needed
+# shellcheck disable=SC2046
+step "engine_api: build with pkg-config --static" \
+  "$CC" "${STRICT_C[@]}" -g -O1 -I "$ROOT/tests/c" "$ROOT/tests/c/engine_api.c" \
+  $(pkg-config --cflags rike) $(pkg-config --static --libs rike | sed 's/-lrike/-Wl,-Bstatic -lrike -Wl,-Bdynamic/') \
+  -o "$OUT/engine_api.pcstatic"
+check_static() {
+  "$OUT/engine_api.pcstatic" >/dev/null && ! readelf -d "$OUT/engine_api.pcstatic" | grep -q 'NEEDED.*librike'
+}
+[ -x "$OUT/engine_api.pcstatic" ] && step "engine_api: run (pkg-config --static build, no librike.so needed)" check_static
+
+# ---------------------------------------------------------------------------
+stage "dlopen into a host with its own ike_ symbols"
+step "dlopen_host: build" \
+  "$CC" "${STRICT_C[@]}" -g -O1 -rdynamic "${INC[@]}" "$ROOT/tests/c/dlopen_host.c" -ldl -o "$OUT/dlopen_host"
+step "dlopen_host: build (ASan+UBSan)" \
+  "$CC" "${STRICT_C[@]}" "${SAN[@]}" -rdynamic "${INC[@]}" "$ROOT/tests/c/dlopen_host.c" -ldl -o "$OUT/dlopen_host.asan"
+SOFILE=$PREFIX/lib/librike.so.$VERSION
+[ -x "$OUT/dlopen_host" ] && step "dlopen_host: run" "$OUT/dlopen_host" "$SOFILE"
+[ -x "$OUT/dlopen_host.asan" ] && step "dlopen_host: run under ASan+UBSan" "$OUT/dlopen_host.asan" "$SOFILE"
+[ -x "$OUT/dlopen_host" ] && step "dlopen_host: run under valgrind" run_valgrind dlopen_host "$OUT/dlopen_host" "$SOFILE"
+check_host_symbols() {
+  nm -D --defined-only "$OUT/dlopen_host" | grep -qE ' T ike_sa_create$' || return 1
+  # The library neither defines nor needs any of the host's names.
+  ! nm -D "$SHARED" | grep -E ' (ike|isakmp|charon|proto)_' 
+}
+[ -x "$OUT/dlopen_host" ] && step "host exports ike_sa_create; librike.so neither defines nor imports ike_/isakmp_/charon_/proto_ names" check_host_symbols
 
 # ---------------------------------------------------------------------------
 stage "exported symbols"
