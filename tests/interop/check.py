@@ -254,6 +254,8 @@ def main():
                     help="at least this many empty INFORMATIONAL exchanges (DPD)")
     ap.add_argument("--ids", default="", help="identities IKE_AUTH must show, comma-separated")
     ap.add_argument("--rike", help="the rike binary: its dissector must decrypt the capture too")
+    ap.add_argument("--peer-keys",
+                    help="the peer is another rike: its --keylog directory (its keys must equal ours)")
     ap.add_argument("--libreswan", action="store_true",
                     help="the peer is libreswan: its Child SA cannot install here, only the IKE SA is checked")
     a = ap.parse_args()
@@ -261,6 +263,8 @@ def main():
     keydir = os.path.join(d, "keys")
     if a.libreswan:
         return check_libreswan(a, d, keydir)
+    if a.peer_keys:
+        return check_rike_peer(a, d, keydir)
 
     r = rike_log(os.path.join(d, "rike.log"))
     ok(r["ike_up"] == 1 and r["child_up"] == 1,
@@ -319,12 +323,77 @@ def check_libreswan(a, d, keydir):
     return decryption_checks(a, d, keydir, r)
 
 
+def tcp_framing(cap):
+    """RFC 8229 on the wire, read from tshark's TCP payloads (Wireshark 4.0
+    has no RFC 8229 dissector): the initiator's stream starts with
+    "IKETCP", then both streams are 2-octet-length frames holding the
+    non-ESP marker and an IKEv2 message whose own length fits the frame.
+    Returns the number of IKE messages and a list of problems."""
+    rows = tshark(cap, cap + ".none", ["tcp.srcport", "tcp.dstport", "tcp.seq", "tcp.payload"],
+                  ["-Y", "tcp.len > 0", "-o", "tcp.analyze_sequence_numbers:TRUE"])
+    streams = {}
+    for x in rows:
+        key = (x["tcp.srcport"], x["tcp.dstport"])
+        streams.setdefault(key, {})[int(x["tcp.seq"] or 0)] = bytes.fromhex(x["tcp.payload"].replace(":", ""))
+    count, problems = 0, []
+    for (src, dst), segs in streams.items():
+        data = b"".join(segs[k] for k in sorted(segs))
+        if dst == "4500":
+            if not data.startswith(b"IKETCP"):
+                problems.append(f"stream {src}->{dst} lacks the IKETCP prefix")
+                continue
+            data = data[6:]
+        while data:
+            if len(data) < 2:
+                problems.append(f"stream {src}->{dst}: {len(data)} stray octets")
+                break
+            n = int.from_bytes(data[:2], "big")
+            frame, data = data[2:n], data[n:]
+            if n < 6 or len(frame) != n - 2:
+                problems.append(f"stream {src}->{dst}: bad frame length {n}")
+                break
+            ike = frame[4:]
+            if frame[:4] != b"\0\0\0\0" or len(ike) < 28 or ike[17] != 0x20 \
+                    or int.from_bytes(ike[24:28], "big") != len(ike):
+                problems.append(f"stream {src}->{dst}: a frame is not marker + IKEv2 message")
+                break
+            count += 1
+    return count, problems
+
+
+def check_rike_peer(a, d, keydir):
+    r = rike_log(os.path.join(d, "rike.log"))
+    peer = rike_log(os.path.join(d, "peer.log"))
+    for who, x in (("rike", r), ("its peer", peer)):
+        ok(x["ike_up"] == 1 and x["child_up"] == 1, f"{who} reported one IKE SA and one Child SA up")
+        ok(not x["failed"], f"{who} reported no failure" + (f": {x['failed']}" if x["failed"] else ""))
+        ok(x["child_rekeyed"] == a.child_rekeys and x["ike_rekeyed"] == a.ike_rekeys,
+           f"{who} reported {a.child_rekeys} Child SA and {a.ike_rekeys} IKE SA rekeys")
+    ok(r["ike"] == peer["ike"], f"both report the same IKE SPIs {r['ike']}")
+    ok(r["child"] and peer["child"] and r["child"] == peer["child"][::-1],
+       f"both report the same Child SPIs, mirrored ({r['child']}, {peer['child']})")
+    mine, my_esp = rike_keys(os.path.join(keydir, "rike.keys"))
+    theirs, their_esp = rike_keys(os.path.join(a.peer_keys, "rike.keys"))
+    ok(len(mine) == 1 + a.ike_rekeys and mine == theirs, f"both exported the same {len(mine)} IKE key sets")
+    ok(len(my_esp) == 2 * (1 + a.child_rekeys) and my_esp == their_esp,
+       f"both exported the same {len(my_esp)} ESP SAs")
+    cap = os.path.join(d, "capture.pcapng")
+    n, problems = tcp_framing(cap)
+    ok(n >= 10 and not problems,
+       f"RFC 8229 framing on the wire: IKETCP prefix, {n} framed IKEv2 messages"
+       + (f" ({problems})" if problems else ""))
+    # tshark 4.0 cannot dissect RFC 8229 streams: rike's dissector decrypts
+    # them (decryption_checks' --rike part).
+    a.ids = ""
+    return rike_dissect_checks(a, cap, keydir)
+
+
 def decryption_checks(a, d, keydir, r):
     # tshark with rike's key directory as its profile
     cap = os.path.join(d, "capture.pcapng")
     rows = tshark(cap, keydir, ["frame.number", "isakmp.exchangetype", "isakmp.enc.decrypted",
                                 "isakmp.ikev2.integrity_checksum", "isakmp.id.data.fqdn",
-                                "isakmp.typepayload", "esp.spi", "icmp.type"])
+                                "isakmp.typepayload", "esp.spi", "icmp.type", "tcp.srcport"])
     ike = [x for x in rows if x.get("isakmp.exchangetype")]
     if a.invalid_ke:
         inits = [x for x in ike if x["isakmp.exchangetype"] == "34"]
@@ -357,6 +426,10 @@ def decryption_checks(a, d, keydir, r):
            f"tshark decrypted the ESP packets to rike's SPI {spi_in} with rike's esp_sa "
            f"({sum(1 for x in to_rike if x.get('icmp.type'))}/{len(to_rike)})")
 
+    return rike_dissect_checks(a, cap, keydir)
+
+
+def rike_dissect_checks(a, cap, keydir):
     if a.rike:
         out = subprocess.run([a.rike, "dissect", "--json", "--keys", keydir, cap],
                              capture_output=True, text=True, timeout=60)

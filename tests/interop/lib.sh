@@ -106,7 +106,7 @@ rk_wait_for() {
 # rk_cap_start FILE: dumpcap on rike's veth end
 rk_cap_start() {
     local file=$1
-    rk_bg "$file.pid" ip netns exec "$RK_NS_R" dumpcap -q -i "$RK_VETH_R" -f udp -w "$file" \
+    rk_bg "$file.pid" ip netns exec "$RK_NS_R" dumpcap -q -i "$RK_VETH_R" -f "udp or tcp port 4500" -w "$file" \
         2>"$file.log"
     # dumpcap says it is capturing a moment before it is: wait for the
     # file, then a little more.

@@ -31,7 +31,7 @@ shift $((OPTIND - 1))
 
 ALL="psk-gcm-i psk-gcm-r psk-cbc-i psk-cbc-r ecdsa-i ecdsa-r rekey-child-i rekey-child-r
      rekey-ike-i rekey-ike-r delete-i delete-r frag-i frag-r invalid-ke-i invalid-ke-r dpd-i
-     bad-psk-i bad-psk-r
+     bad-psk-i bad-psk-r tcp-i
      ls-gcm-i ls-cbc-r"
 SCENARIOS=${*:-$ALL}
 
@@ -58,12 +58,12 @@ GCM_ESP=aes256gcm16
 # scenario NAME -> settings (role, proposals, credentials, actions)
 settings() {
     ROLE=${1##*-} IKE=$GCM_IKE ESP=$GCM_ESP AUTH=psk PKI="" MTU=1280 ACT="" CHECK="" PEER=sw
-    RIKE_IKE="" SW_IKE="" SW_PSK=$PSK
+    RIKE_IKE="" SW_IKE="" SW_PSK=$PSK PEER_ID=sw.test
     case ${1%-*} in
         # libreswan (IKE SA only: it cannot install a Child SA on a kernel
         # without ESP, so it refuses or deletes the Child SA)
-        ls-gcm) PEER=ls LS_IKE="aes_gcm256-sha2_256;dh31" LS_ESP=aes_gcm256 ;;
-        ls-cbc) PEER=ls IKE=aes128-sha256-modp2048 ESP=aes128-sha256 \
+        ls-gcm) PEER=ls PEER_ID=ls.test LS_IKE="aes_gcm256-sha2_256;dh31" LS_ESP=aes_gcm256 ;;
+        ls-cbc) PEER=ls PEER_ID=ls.test IKE=aes128-sha256-modp2048 ESP=aes128-sha256 \
             LS_IKE="aes128-sha2_256;modp2048" LS_ESP=aes128-sha2_256 ;;
         psk-gcm) ;;
         psk-cbc) IKE=aes128-sha256-modp2048 ESP=aes128-sha256 ;;
@@ -81,6 +81,9 @@ settings() {
             CHECK="--invalid-ke" ;;
         # liveness checks (RFC 7296 §2.4) every 0.3 s of silence
         dpd) ACT=dpd CHECK="--liveness 2" ;;
+        # rike against rike over TCP (RFC 8229; strongSwan 5.9 has no TCP
+        # and libreswan's needs kernel support): rekeys and a delete
+        tcp) PEER=rike PEER_ID=rike-peer.test CHECK="--child-rekeys 1 --ike-rekeys 1" ;;
         # charon has another PSK: rike must fail, and say why
         bad-psk) SW_PSK="not-$PSK" ;;
         frag) AUTH=pubkey PKI=rsa4096 MTU=576 CHECK="--fragments" ;;
@@ -91,7 +94,7 @@ settings() {
 # rike's options for this scenario (role-independent part)
 rike_opts() {
     local dir=$1 name=$2
-    OPTS=(--local "$RK_IP_R" --remote "$RK_IP_S" --local-id rike.test --remote-id "$PEER.test"
+    OPTS=(--local "$RK_IP_R" --remote "$RK_IP_S" --local-id rike.test --remote-id "$PEER_ID"
           --ike "${RIKE_IKE:-$IKE}" --esp "$ESP" --local-ts "$RK_TS_R" --remote-ts "$RK_TS_S"
           --mtu "$MTU" --once --keylog "$dir/keys")
     if [ "$name" = psk-cbc-r ]; then
@@ -235,6 +238,29 @@ run_libreswan() {
     return $rc
 }
 
+# rike connect --tcp against rike listen --tcp (in charon's namespace)
+run_rike_pair() {
+    local dir=$1 rc pid n
+    rk_bg "$dir/peer.pid" ip netns exec "$RK_NS_S" "$RIKE_BIN" listen --tcp --local "$RK_IP_S" \
+        --remote "$RK_IP_R" --local-id rike-peer.test --remote-id rike.test --psk-env RIKE_PSK \
+        --ike "$IKE" --esp "$ESP" --local-ts "$RK_TS_S" --remote-ts "$RK_TS_R" --once \
+        --timeout 20 --linger 10 --keylog "$dir/peer-keys" 2>"$dir/peer.log"
+    rk_wait_for "$dir/peer.log" "listening on TCP" 5 || { echo "peer did not start" >>"$dir/steps.log"; return 1; }
+    timeout 40 ip netns exec "$RK_NS_R" "$RIKE_BIN" connect "${OPTS[@]}" --tcp --timeout 20 \
+        --rekey-child-after 0.3 --rekey-ike-after 0.6 --delete-after 1 2>"$dir/rike.log"
+    rc=$?
+    echo "rike connect exited $rc" >>"$dir/steps.log"
+    pid=$(cat "$dir/peer.pid")
+    for n in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+    if kill -0 "$pid" 2>/dev/null; then
+        rk_stop "$dir/peer.pid"
+        echo "rike listen did not exit after the delete" >>"$dir/steps.log"
+        return 1
+    fi
+    wait "$pid" || { echo "rike listen exited $?" >>"$dir/steps.log"; rc=1; }
+    return $rc
+}
+
 # A wrong PSK: rike must exit non-zero with the reason on stderr, and
 # charon must have no SA.
 run_bad_psk() {
@@ -280,6 +306,16 @@ run_scenario() {
         rk_pki "$OUT/pki-$PKI" "$PKI"
     fi
     rike_opts "$dir" "$name"
+    if [ "$PEER" = rike ]; then
+        rk_cap_start "$dir/capture.pcapng"
+        run_rike_pair "$dir" || rc=1
+        rk_cap_stop "$dir/capture.pcapng"
+        # shellcheck disable=SC2086
+        python3 "$HERE/check.py" "$dir" $CHECK --peer-keys "$dir/peer-keys" \
+            --ids rike.test,rike-peer.test --rike "$RIKE_BIN" >"$dir/check.log" 2>&1 || rc=1
+        report "$name" "$dir" $rc $t0
+        return $rc
+    fi
     if [ "${name%-*}" = bad-psk ]; then
         run_bad_psk "$dir" || rc=1
         report "$name" "$dir" $rc $t0

@@ -103,6 +103,10 @@ pub struct Args {
     /// UDP-encapsulate (port 4500) from the start, even without a NAT.
     #[arg(long)]
     pub encap: bool,
+    /// IKE over TCP (RFC 8229) on port 4500: connect opens a stream to the
+    /// peer; listen accepts streams (and UDP as well).
+    #[arg(long)]
+    pub tcp: bool,
     /// Largest IKE datagram before RFC 7383 fragmentation.
     #[arg(long, value_name = "BYTES", default_value_t = 1280)]
     pub mtu: usize,
@@ -315,7 +319,7 @@ pub fn setup(args: &Args, role: Role) -> Result<Setup, String> {
         dpd_ms: args.dpd,
         fragmentation: !args.no_fragmentation,
         initial_contact: true,
-        force_encap: args.encap,
+        force_encap: args.encap || args.tcp,
     };
     if args.mtu < 68 {
         return Err("--mtu must be at least 68".into());
@@ -338,6 +342,7 @@ pub fn setup(args: &Args, role: Role) -> Result<Setup, String> {
             delete_child_after: args.delete_child_after,
             delete_after: args.delete_after,
             verbose: args.verbose,
+            tcp: args.tcp,
         },
     })
 }

@@ -9,6 +9,7 @@ mod connect;
 mod dissect_cmd;
 mod json;
 mod keylog;
+mod tcp;
 mod text;
 mod udp_driver;
 

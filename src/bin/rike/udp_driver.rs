@@ -1,6 +1,7 @@
 //! Runs an IKEv2 [`Endpoint`] over two UDP sockets (the IKE port and
 //! 4500 for NAT traversal; the engine adds and strips the non-ESP
-//! marker), a monotonic clock, a key log and a small script of actions.
+//! marker), or TCP (RFC 8229, `tcp.rs`), a monotonic clock, a key log and
+//! a small script of actions.
 //! One line on stderr per event; keys only ever go to `--keylog`.
 
 use std::collections::HashSet;
@@ -17,6 +18,7 @@ use rike::wire::registry::IntegId;
 
 use crate::connect::Setup;
 use crate::keylog::KeyLog;
+use crate::tcp::{self, Datagram, Streams};
 
 /// The NAT-T port (RFC 3948); the engine floats to it.
 const NATT_PORT: u16 = 4500;
@@ -60,6 +62,8 @@ pub struct Plan {
     pub delete_after: Option<u64>,
     /// Print the engine's diagnostics.
     pub verbose: bool,
+    /// IKE over TCP (RFC 8229) on port 4500.
+    pub tcp: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,13 +83,6 @@ impl Action {
             Action::DeleteIke => "delete the IKE SA",
         }
     }
-}
-
-/// A received datagram: our port, the sender, the payload.
-struct Datagram {
-    port: u16,
-    from: SocketAddr,
-    data: Vec<u8>,
 }
 
 fn log(start: Instant, msg: &str) {
@@ -482,7 +479,14 @@ fn reader(sock: UdpSocket, port: u16, tx: mpsc::Sender<Datagram>) {
     });
 }
 
-fn send(start: Instant, ike: &UdpSocket, natt: &UdpSocket, t: &Transmit) {
+fn send(start: Instant, ike: &UdpSocket, natt: &UdpSocket, streams: &Streams, t: &Transmit) {
+    if t.local.port() == NATT_PORT {
+        match streams.send(t.remote, &t.data) {
+            Some(Ok(())) => return,
+            Some(Err(e)) => return log(start, &format!("TCP send to {} failed: {e}", t.remote)),
+            None => {}
+        }
+    }
     let sock = if t.local.port() == NATT_PORT {
         natt
     } else {
@@ -515,15 +519,18 @@ pub fn run(setup: Setup) -> Result<(), String> {
     reader(
         natt_sock.try_clone().map_err(|e| e.to_string())?,
         NATT_PORT,
-        tx,
+        tx.clone(),
     );
     let start = Instant::now();
+    let streams = Streams::default();
+    let tcp_log = move |m: String| log(start, &m);
     let now = || u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
     let keylog = match &plan.keylog {
         Some(d) => Some(KeyLog::open(d)?),
         None => None,
     };
     let remote = config.peers.first().and_then(|p| p.remote);
+    let force_encap = config.peers.first().is_some_and(|p| p.force_encap);
     let mut ep = Endpoint::new(
         Arc::new(config),
         Arc::new(RustCrypto::new()),
@@ -560,6 +567,25 @@ pub fn run(setup: Setup) -> Result<(), String> {
         waiting: Vec::new(),
     };
     let local_ike = SocketAddr::new(local, plan.port);
+    if plan.tcp {
+        match (plan.role, remote) {
+            (Role::Initiator, Some(r)) => {
+                // The engine sends to the peer's port 4500 (forced
+                // encapsulation): that is the stream's name.
+                let peer = SocketAddr::new(r.ip(), NATT_PORT);
+                tcp::connect(peer, peer, NATT_PORT, tx, &streams, tcp_log)?;
+                st.log(&format!("TCP stream to {peer} open (RFC 8229)"));
+            }
+            (Role::Initiator, None) => return Err("--tcp needs --remote".into()),
+            (Role::Responder, _) => {
+                let at = SocketAddr::new(local, NATT_PORT);
+                tcp::listen(at, NATT_PORT, tx, &streams, tcp_log)?;
+                st.log(&format!("listening on TCP {at} (RFC 8229)"));
+            }
+        }
+    } else {
+        drop(tx);
+    }
     match plan.role {
         Role::Initiator => {
             let sa = ep
@@ -567,9 +593,16 @@ pub fn run(setup: Setup) -> Result<(), String> {
                 .map_err(|e| e.to_string())?;
             st.ike = Some(sa);
             st.log(&format!(
-                "initiating IKE SA {} from {local_ike} to {}",
+                "initiating IKE SA {} to {}{}",
                 sa.0,
-                remote.map_or_else(|| "?".to_string(), |r| r.to_string())
+                remote.map_or_else(|| "?".to_string(), |r| r.to_string()),
+                if plan.tcp {
+                    " over TCP port 4500"
+                } else if force_encap {
+                    " on port 4500"
+                } else {
+                    ""
+                }
             ));
         }
         Role::Responder => st.log(&format!(
@@ -582,14 +615,14 @@ pub fn run(setup: Setup) -> Result<(), String> {
         ep.handle_timeout(t);
         let next_action = st.act(&mut ep, t);
         while let Some(tr) = ep.poll_transmit() {
-            send(start, &ike_sock, &natt_sock, &tr);
+            send(start, &ike_sock, &natt_sock, &streams, &tr);
         }
         while let Some(ev) = ep.poll_event() {
             st.on_event(&mut ep, t, ev);
         }
         // Events may have queued requests (answers to PskRequest).
         while let Some(tr) = ep.poll_transmit() {
-            send(start, &ike_sock, &natt_sock, &tr);
+            send(start, &ike_sock, &natt_sock, &streams, &tr);
         }
         if let Some(end) = st.end.take() {
             return end;
