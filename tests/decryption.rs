@@ -4,47 +4,19 @@
 
 mod common;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use common::*;
-use rike::capture::{Capture, Decoder, Pdu, PduExtractor, Ports};
 use rike::dissect::keys::KeyStore;
-use rike::dissect::{value_of, CaptureState, Dissection, Expert, Field, PduInfo, Value};
+use rike::dissect::{value_of, Dissection, Expert, Field, Value};
 
 /// Two passes over a capture with `keys`; frame → (bytes, dissection).
 fn run(file: &str, keys: KeyStore) -> BTreeMap<u32, (Vec<u8>, Dissection)> {
     let data = std::fs::read(data_dir().join(file)).unwrap();
-    let mut state = CaptureState::new();
-    *state.keys_mut() = keys;
-    let mut out = BTreeMap::new();
-    for visited in [false, true] {
-        let cap = Capture::parse(&data).unwrap();
-        let mut dec = Decoder::new();
-        let mut ex = PduExtractor::new(Ports::default());
-        let (mut segs, mut pdus): (Vec<_>, Vec<Pdu<'_>>) = (Vec::new(), Vec::new());
-        for f in cap.frames() {
-            let f = f.unwrap();
-            segs.clear();
-            dec.decode(&f, &mut segs);
-            pdus.clear();
-            for s in &segs {
-                ex.push(s, &mut pdus);
-            }
-            for p in &pdus {
-                let info = PduInfo {
-                    frame: p.frame,
-                    time_ns: 0,
-                    visited,
-                    carrier: p.carrier,
-                };
-                let d = state.dissect(&info, &p.bytes);
-                if visited {
-                    out.insert(p.frame, (p.bytes.to_vec(), d));
-                }
-            }
-        }
-    }
-    out
+    dissect_capture_keyed(&data, keys)
+        .into_iter()
+        .map(|d| (d.frame, (d.bytes, d.dissection)))
+        .collect()
 }
 
 fn keys_from(path: &str) -> KeyStore {
@@ -101,6 +73,53 @@ fn ikev2_cbc_from_strongswan() {
     }
     assert_eq!(strings(&a[&3], Field::IdFqdn), ["a.ike.test", "b.ike.test"]);
     assert!(a[&3].1.find(Field::EncPadLength).count() == 1);
+}
+
+#[test]
+fn ikev2_chacha20_poly1305_from_strongswan() {
+    // IKE chacha20poly1305-prfsha512-ecp256 (RFC 7634): keys from a rike
+    // key log, since Wireshark 4.0's table has no ChaCha20-Poly1305 entry.
+    let keys = keys_from("strongswan/sw-v2-chapoly.keys");
+    assert_eq!(keys.ikev2.len(), 1);
+    let a = run("strongswan/sw-v2-chapoly.pcapng", keys);
+    for f in [3, 4, 9, 10] {
+        assert_eq!(icv(&a[&f]), ["[correct]"], "frame {f}");
+    }
+    assert_eq!(strings(&a[&3], Field::IdFqdn), ["a.ike.test", "b.ike.test"]);
+    assert_eq!(strings(&a[&4], Field::IdFqdn), ["b.ike.test"]);
+    assert!(a[&4].1.find(Field::TsStartIpv4).count() >= 2);
+    // The decrypted AUTH payloads are the values charon computed.
+    let v = charon_values(&data_dir().join("strongswan/sw-v2-chapoly.initiator.json"));
+    let auth: Vec<String> = v["AUTH = prf(prf(secret, keypad), octets)"]
+        .iter()
+        .map(|b| rike::dissect::hex(b))
+        .collect();
+    assert_eq!(strings(&a[&3], Field::AuthData), [auth[0].clone()]);
+    assert_eq!(strings(&a[&4], Field::AuthData), [auth[1].clone()]);
+    // INFORMATIONAL: the Delete of the IKE SA, and its empty answer.
+    assert_eq!(strings(&a[&9], Field::DeleteProtoIdV2), ["1"]);
+    assert!(a
+        .values()
+        .all(|d| experts(d, Expert::DecryptionFailed) == 0));
+
+    // One bit of SK_ei flipped: the Poly1305 tag fails, nothing is shown.
+    let log = std::fs::read_to_string(data_dir().join("strongswan/sw-v2-chapoly.keys/rike.keylog"))
+        .unwrap();
+    let line = log.lines().find(|l| l.starts_with("ikev2 ")).unwrap();
+    let ei = line
+        .split_whitespace()
+        .find_map(|f| f.strip_prefix("sk_ei="))
+        .unwrap();
+    let mut bad = unhex(ei);
+    bad[0] ^= 1;
+    let mut k = KeyStore::new();
+    k.load_str("flipped", &line.replace(ei, &rike::dissect::hex(&bad)));
+    let a = run("strongswan/sw-v2-chapoly.pcapng", k);
+    assert_eq!(icv(&a[&3]), ["[incorrect]"]);
+    assert_eq!(experts(&a[&3], Expert::IcvIncorrect), 1);
+    assert!(a[&3].1.find(Field::IdFqdn).next().is_none());
+    // The responder's direction uses SK_er, still right.
+    assert_eq!(icv(&a[&4]), ["[correct]"]);
 }
 
 #[test]
@@ -323,4 +342,68 @@ fn openswan_unit_test_keys() {
     );
     assert_eq!(icv(&a[&1]), ["[correct]"]);
     assert!(a[&1].1.find(Field::IdTypeV2).count() >= 1);
+}
+
+#[test]
+fn openswan_captures_decrypt_with_their_key_lines() {
+    // Every IKEv2 Openswan capture with an encrypted payload, against each
+    // distinct key set its unit tests printed: all but two decrypt with
+    // every ICV correct.
+    let sets = openswan_key_sets();
+    assert!(sets.len() >= 6, "{} key sets", sets.len());
+    let (mut decrypted, mut not) = (BTreeSet::new(), BTreeSet::new());
+    for cap in captures() {
+        let name = rel(&cap);
+        if !name.starts_with("openswan-libpluto/") {
+            continue;
+        }
+        let plain = run(&name, KeyStore::new());
+        let encrypted: Vec<u32> = plain
+            .iter()
+            .filter(|(_, d)| d.1.find(Field::EncData).next().is_some())
+            .map(|(f, _)| *f)
+            .collect();
+        let v2 = plain.values().any(|d| {
+            // Past the non-ESP marker on port 4500.
+            let ike = d.0.strip_prefix(&[0u8; 4][..]).unwrap_or(&d.0);
+            rike::wire::Header::parse(ike).is_ok_and(|h| h.version.major() == 2)
+        });
+        if encrypted.is_empty() || !v2 {
+            // IKEv1 ones: Openswan printed no IKEv1 keys.
+            continue;
+        }
+        let ok = sets.iter().any(|(_, lines)| {
+            let mut k = KeyStore::new();
+            for l in lines {
+                k.load_str("tsv", l);
+            }
+            let a = run(&name, k);
+            encrypted.iter().all(|f| icv(&a[f]) == ["[correct]"])
+        });
+        if ok {
+            decrypted.insert(name);
+        } else {
+            not.insert(name);
+        }
+    }
+    eprintln!(
+        "openswan: {} IKEv2 captures with encrypted payloads decrypt, {} do not",
+        decrypted.len(),
+        not.len()
+    );
+    // lp203-lp205 ("ca-h2h") negotiated AES-CBC-128/HMAC-SHA2-256, but
+    // the key lines Openswan printed in those directories carry a 24-octet
+    // "aes128" key and a 16-octet "sha256" key (the 3DES/MD5 keys of
+    // lp73-lp75), and lp204's own lines are the ct12 keys: no printed key
+    // belongs to these two exchanges.
+    assert_eq!(
+        not,
+        BTreeSet::from([
+            "openswan-libpluto/libpluto__lp204-ca-h2hR2__h2hI2.pcap".to_owned(),
+            "openswan-libpluto/libpluto__lp205-ca-h2hI3__h2hR2.pcap".to_owned(),
+        ])
+    );
+    // Includes lp74/lp75 (3DES + HMAC-MD5, pluto's "3des192").
+    assert_eq!(decrypted.len(), 32, "{decrypted:?}");
+    assert!(decrypted.contains("openswan-libpluto/libpluto__lp74-alg-h2hR2__h2hI2.pcap"));
 }

@@ -264,3 +264,15 @@ fn ikev2_cbc_modp2048_keys_equal_strongswans() {
     // aes256-sha256-modp2048: PRF and integrity HMAC-SHA-256.
     ikev2_case("sw-v2-cbc", PrfId::HMAC_SHA2_256, 32, 32);
 }
+
+#[test]
+fn ikev2_chacha20_poly1305_ecp256_keys_equal_strongswans() {
+    // chacha20poly1305-prfsha512-ecp256: no integrity transform; SK_e is
+    // 32 key octets + 4 salt octets (RFC 7634 §2); ESP chacha20poly1305.
+    ikev2_case("sw-v2-chapoly", PrfId::HMAC_SHA2_512, 0, 36);
+    let v = values("sw-v2-chapoly", "initiator");
+    // RFC 5903 §7: the ECP shared secret is the x coordinate, 32 octets.
+    assert_eq!(one(&v, "shared Diffie Hellman secret").len(), 32);
+    assert_eq!(one(&v, "encryption initiator key").len(), 36);
+    assert!(!v.contains_key("integrity initiator key"));
+}

@@ -180,11 +180,12 @@ fn integ_by_name(name: &str) -> Option<Result<Option<IntegId>, usize>> {
         })
 }
 
-/// pluto/tcpdump names: "aes128", "aes256", "3des", "sha1", "sha256" …
+/// pluto/tcpdump names: "aes128", "aes256", "3des" ("3des192" in
+/// Openswan's unit-test output), "sha1", "sha256" …
 fn pluto_encr(name: &str) -> Option<(EncrId, Option<u16>)> {
     let n = name.to_ascii_lowercase();
     Some(match n.as_str() {
-        "3des" | "3des-cbc" => (EncrId::DES3, None),
+        "3des" | "3des192" | "3des-cbc" => (EncrId::DES3, None),
         s if s.starts_with("aes") && s.contains("gcm") => {
             (EncrId::AES_GCM_16, s[3..6].parse().ok())
         }

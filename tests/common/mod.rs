@@ -304,3 +304,72 @@ pub fn ike_messages(file: &Path) -> Vec<(u32, Vec<u8>)> {
     }
     out
 }
+
+/// Dissects every IKE PDU of a capture with `keys`, in two passes as
+/// Wireshark does (the first sees the exchanges, the second shows them:
+/// IKEv1 IV chains, RFC 7383 reassembly).
+pub fn dissect_capture_keyed(data: &[u8], keys: rike::dissect::keys::KeyStore) -> Vec<Dissected> {
+    use rike::dissect::{CaptureState, PduInfo};
+    let mut state = CaptureState::new();
+    *state.keys_mut() = keys;
+    let mut out = Vec::new();
+    for visited in [false, true] {
+        let cap = Capture::parse(data).expect("capture parses");
+        let mut dec = Decoder::new();
+        let mut ex = PduExtractor::new(Ports::default());
+        let (mut segs, mut pdus): (Vec<_>, Vec<Pdu<'_>>) = (Vec::new(), Vec::new());
+        for f in cap.frames() {
+            let f = f.expect("frame");
+            segs.clear();
+            dec.decode(&f, &mut segs);
+            pdus.clear();
+            for s in &segs {
+                ex.push(s, &mut pdus);
+            }
+            for p in &pdus {
+                let info = PduInfo {
+                    frame: p.frame,
+                    time_ns: 0,
+                    visited,
+                    carrier: p.carrier,
+                };
+                let d = state.dissect(&info, &p.bytes);
+                if visited {
+                    out.push(Dissected {
+                        frame: p.frame,
+                        bytes: p.bytes.to_vec(),
+                        dissection: d,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Openswan's unit-test IKEv2 key lines (tests/data/keys/
+/// openswan_libpluto_ikev2_keys.tsv), one entry per distinct key set:
+/// (first test directory that printed it, its `ikev2 I|R …` lines).
+pub fn openswan_key_sets() -> Vec<(String, Vec<String>)> {
+    let tsv = std::fs::read_to_string(data_dir().join("keys/openswan_libpluto_ikev2_keys.tsv"))
+        .expect("openswan key lines");
+    let mut by_dir: Vec<(String, Vec<String>)> = Vec::new();
+    for line in tsv.lines().filter(|l| !l.starts_with('#')) {
+        let Some((dir, key)) = line.split_once('\t') else {
+            continue;
+        };
+        match by_dir.last_mut() {
+            Some((d, lines)) if d == dir => lines.push(key.to_owned()),
+            _ => by_dir.push((dir.to_owned(), vec![key.to_owned()])),
+        }
+    }
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for (dir, mut lines) in by_dir {
+        lines.sort();
+        lines.dedup();
+        if !out.iter().any(|(_, l)| *l == lines) {
+            out.push((dir, lines));
+        }
+    }
+    out
+}
