@@ -61,8 +61,8 @@ pub struct Args {
     /// The identity the peer must prove (default: any).
     #[arg(long, value_name = "ID")]
     pub remote_id: Option<String>,
-    /// Read the pre-shared key from FILE (its first line, or all of it as
-    /// bytes with a `0x` hex line).
+    /// Read the pre-shared key from FILE: its first line, taken as hex
+    /// when it starts with `0x`.
     #[arg(long, value_name = "FILE")]
     pub psk_file: Option<PathBuf>,
     /// Read the pre-shared key from this environment variable.
@@ -185,8 +185,8 @@ fn read(path: &Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// The pre-shared key: the first line of the file (or its hex with a
-/// `0x` prefix), or the environment variable.
+/// The pre-shared key: the first line of the file or the environment
+/// variable, as hex when it starts with `0x`.
 fn psk(args: &Args) -> Result<Option<Secret>, String> {
     let text = match (&args.psk_file, &args.psk_env) {
         (Some(_), Some(_)) => return Err("give --psk-file or --psk-env, not both".into()),
