@@ -235,6 +235,38 @@ check_host_symbols() {
 [ -x "$OUT/dlopen_host" ] && step "host exports ike_sa_create; librike.so neither defines nor imports ike_/isakmp_/charon_/proto_ names" check_host_symbols
 
 # ---------------------------------------------------------------------------
+stage "riked (examples/riked): the reference daemon"
+RIKED_SRC=("$ROOT/examples/riked/riked.c" "$ROOT/examples/riked/conf.c" "$ROOT/examples/riked/xfrm.c")
+# shellcheck disable=SC2046
+step "riked: build with pkg-config (C11, -Wall -Wextra -Werror -pedantic)" \
+  "$CC" "${STRICT_C[@]}" -O2 -g "${RIKED_SRC[@]}" $(pkg-config --cflags --libs rike) \
+  -Wl,-rpath,"$PREFIX/lib" -o "$OUT/riked"
+step "riked: build (static, ASan+UBSan)" \
+  "$CC" "${STRICT_C[@]}" "${SAN[@]}" "${INC[@]}" "${RIKED_SRC[@]}" "$STATIC" "${NATIVE_LIBS[@]}" -o "$OUT/riked.asan"
+EXAMPLE=$ROOT/examples/riked/riked.conf.example
+[ -x "$OUT/riked" ] && step "riked -n accepts riked.conf.example" quiet "$OUT/riked" -n -c "$EXAMPLE"
+[ -x "$OUT/riked.asan" ] && step "riked -n under ASan+UBSan" quiet "$OUT/riked.asan" -n -c "$EXAMPLE"
+[ -x "$OUT/riked" ] && step "riked -n under valgrind" run_valgrind riked "$OUT/riked" -n -c "$EXAMPLE"
+riked_refuses() {
+  local conf=$OUT/bad.conf want=$1 log
+  shift
+  printf '%s\n' "$@" >"$conf"
+  log=$("$OUT/riked.asan" -n -c "$conf" 2>&1) && { echo "    accepted: $*" >&2; return 1; }
+  grep -q -- "$want" <<<"$log" || { echo "    no '$want' in: $log" >&2; return 1; }
+}
+if [ -x "$OUT/riked.asan" ]; then
+  step "riked refuses an unknown setting" riked_refuses "unknown setting 'bogus'" "listen 10.0.0.1" "bogus 1"
+  step "riked refuses a bad proposal (and says why)" riked_refuses "unknown algorithm keyword 'aes999'" \
+    "listen 10.0.0.1" "peer p {" "local_id a.test" 'psk "k"' "ike aes999-sha256-modp2048" "}"
+  step "riked refuses a peer without credential" riked_refuses "no credential" \
+    "listen 10.0.0.1" "peer p {" "local_id a.test" "}"
+  step "riked refuses a bad selector" riked_refuses "is not a traffic selector" \
+    "listen 10.0.0.1" "peer p {" "local_id a.test" 'psk "k"' "child c {" "local_ts 10.0.0.0/40" "}" "}"
+  step "riked refuses an unreadable key file" riked_refuses "/nonexistent/key.pem" \
+    "listen 10.0.0.1" "peer p {" "local_id a.test" "key /nonexistent/key.pem" 'psk "k"' "}"
+fi
+
+# ---------------------------------------------------------------------------
 stage "exported symbols"
 # Functions the header declares (comments removed by the preprocessor).
 "$CC" -E -P -x c "${INC[@]}" "$ROOT/include/rike.h" |
