@@ -43,5 +43,6 @@ fi
 
 stage "benchmarks (quick)"
 cargo bench --bench parse -- --warm-up-time 1 --measurement-time 2 --noplot
+cargo bench --bench crypto -- --warm-up-time 0.5 --measurement-time 1 --noplot
 
 stage "all tests passed"
