@@ -53,6 +53,7 @@ fn peer(name: &str, remote: Option<SocketAddr>, me: &str, them: &str) -> PeerCon
         fragmentation: true,
         initial_contact: true,
         force_encap: false,
+        ikev1: None,
     }
 }
 

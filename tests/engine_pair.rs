@@ -62,6 +62,7 @@ fn psk_peer(
         fragmentation: true,
         initial_contact: true,
         force_encap: false,
+        ikev1: None,
     }
 }
 

@@ -178,6 +178,10 @@ pub enum SignatureScheme {
     EcdsaP521Sha512,
     /// Ed25519 (RFC 8420, "Identity" hash).
     Ed25519,
+    /// ECDSA on the key's curve over data that already is the digest (no
+    /// further hashing), r | s (RFC 4754 §7): how IKEv1 signs HASH_I and
+    /// HASH_R with methods 9 to 11 (RFC 2409 §5.1).
+    EcdsaPrehashed,
 }
 
 /// A private key that signs.

@@ -114,7 +114,7 @@ pub fn algorithm_identifier(scheme: SignatureScheme) -> Option<&'static [u8]> {
         S::EcdsaP384Sha384 => &AI_ECDSA_SHA384,
         S::EcdsaP521Sha512 => &AI_ECDSA_SHA512,
         S::Ed25519 => &AI_ED25519,
-        S::RsaPkcs1Raw => return None,
+        S::RsaPkcs1Raw | S::EcdsaPrehashed => return None,
     })
 }
 
@@ -228,7 +228,7 @@ fn digest_for(scheme: SignatureScheme, data: &[u8]) -> Option<Vec<u8>> {
         S::RsaPkcs1Sha256 | S::RsaPssSha256 | S::EcdsaP256Sha256 => Sha256::digest(data).to_vec(),
         S::RsaPkcs1Sha384 | S::RsaPssSha384 | S::EcdsaP384Sha384 => Sha384::digest(data).to_vec(),
         S::RsaPkcs1Sha512 | S::RsaPssSha512 | S::EcdsaP521Sha512 => Sha512::digest(data).to_vec(),
-        S::RsaPkcs1Raw | S::Ed25519 => return None,
+        S::RsaPkcs1Raw | S::Ed25519 | S::EcdsaPrehashed => return None,
     })
 }
 
@@ -360,6 +360,9 @@ impl EcdsaSigner {
     }
 
     fn sign_both(&self, scheme: SignatureScheme, data: &[u8], der: bool) -> CryptoResult<Vec<u8>> {
+        if scheme == SignatureScheme::EcdsaPrehashed {
+            return self.sign_prehashed(data);
+        }
         if scheme != self.scheme[0] {
             return Err(wrong_scheme(scheme, "this ECDSA"));
         }
@@ -389,6 +392,28 @@ impl EcdsaSigner {
                 } else {
                     s.to_bytes().to_vec()
                 }
+            }
+        })
+    }
+}
+
+impl EcdsaSigner {
+    /// ECDSA over `digest` as given (RFC 4754 as IKEv1 uses it), r | s.
+    fn sign_prehashed(&self, digest: &[u8]) -> CryptoResult<Vec<u8>> {
+        use p256::ecdsa::signature::hazmat::PrehashSigner;
+        let fail = |e: p256::ecdsa::Error| CryptoError::Key(format!("ECDSA signing: {e}"));
+        Ok(match &self.key {
+            EcKey::P256(k) => {
+                let s: p256::ecdsa::Signature = k.sign_prehash(digest).map_err(fail)?;
+                s.to_bytes().to_vec()
+            }
+            EcKey::P384(k) => {
+                let s: p384::ecdsa::Signature = k.sign_prehash(digest).map_err(fail)?;
+                s.to_bytes().to_vec()
+            }
+            EcKey::P521(k) => {
+                let s: p521::ecdsa::Signature = k.sign_prehash(digest).map_err(fail)?;
+                s.to_bytes().to_vec()
             }
         })
     }
@@ -665,6 +690,11 @@ impl PublicKey {
                     other => return Err(wrong_scheme(other, "an RSA")),
                 }
                 .map_err(bad)
+            }
+            PublicKey::P256(_) | PublicKey::P384(_) | PublicKey::P521(_)
+                if scheme == S::EcdsaPrehashed =>
+            {
+                ecdsa_verify_prehash(self, data, sig, der_ecdsa)
             }
             PublicKey::P256(_) | PublicKey::P384(_) | PublicKey::P521(_) => {
                 let own = match self {

@@ -111,6 +111,9 @@ struct V1Phase {
     next_iv: HashMap<u32, Vec<u8>>,
     /// Last ciphertext block of phase 1 (message ID 0).
     last_phase1_block: Option<Vec<u8>>,
+    /// Quick Mode nonces by message ID (Ni_b, then Nr_b): HASH(2) and
+    /// HASH(3) take them (RFC 2409 §5.5).
+    qm_nonces: HashMap<u32, (Vec<u8>, Option<Vec<u8>>)>,
 }
 
 /// RFC 7383 fragment group: SPIs, message ID, I/R flags.
@@ -418,7 +421,13 @@ impl Decryption {
             hash_attr.and_then(|v| Hash::from_ike(v).ok()),
             h.message_id != 0 && h.next_payload == PayloadType::HASH,
         ) {
-            if let Some(ok) = verify_hash1(&out.plaintext[..out.payloads_len], h, a, hash) {
+            let chain = &out.plaintext[..out.payloads_len];
+            let prior = if h.exchange_type == crate::wire::registry::ExchangeType::QUICK_MODE {
+                qm_prior(&mut phase.qm_nonces, chain, h)
+            } else {
+                QmHash::One
+            };
+            if let Some(ok) = verify_hash1(chain, h, a, hash, &prior) {
                 out.integrity = if ok {
                     Integrity2::Correct
                 } else {
@@ -448,14 +457,71 @@ fn chain_extent(plain: &[u8], first: PayloadType) -> Option<usize> {
     (end > 0).then_some(end)
 }
 
-/// HASH(1) = prf(SKEYID_a, M-ID | everything after the HASH payload).
-fn verify_hash1(chain: &[u8], h: &Header, skeyid_a: &Secret, hash: Hash) -> Option<bool> {
+/// Which hash a message of a Quick Mode carries.
+enum QmHash {
+    /// HASH(1) (and every Informational / Transaction hash).
+    One,
+    /// HASH(2), with the initiator's nonce.
+    Two(Vec<u8>),
+    /// HASH(3), with both nonces.
+    Three(Vec<u8>, Vec<u8>),
+}
+
+/// The nonce body of a chain, if it has one.
+fn chain_nonce(chain: &[u8], first: PayloadType) -> Option<Vec<u8>> {
+    PayloadIter::new(chain, chain, first, IkeVersion::V1)
+        .map_while(Result::ok)
+        .find(|p| p.payload_type == PayloadType::NONCE)
+        .map(|p| p.body.to_vec())
+}
+
+/// Places a Quick Mode message in its exchange by the nonces seen for its
+/// message ID: the first nonce is Ni (HASH(1)), another one Nr (HASH(2)),
+/// a message without a nonce after both is the third (HASH(3)).
+/// Retransmissions carry the nonce they had.
+fn qm_prior(
+    nonces: &mut HashMap<u32, (Vec<u8>, Option<Vec<u8>>)>,
+    chain: &[u8],
+    h: &Header,
+) -> QmHash {
+    let n = chain_nonce(chain, h.next_payload);
+    match (nonces.get_mut(&h.message_id), n) {
+        (None, Some(n)) => {
+            nonces.insert(h.message_id, (n, None));
+            QmHash::One
+        }
+        (Some((ni, _)), Some(n)) if *ni == n => QmHash::One,
+        (Some((ni, nr)), Some(n)) if nr.as_ref().is_none_or(|r| *r == n) => {
+            *nr = Some(n);
+            QmHash::Two(ni.clone())
+        }
+        (Some((ni, Some(nr))), None) => QmHash::Three(ni.clone(), nr.clone()),
+        _ => QmHash::One,
+    }
+}
+
+/// HASH(1) = prf(SKEYID_a, M-ID | everything after the HASH payload);
+/// in Quick Mode also HASH(2) = prf(SKEYID_a, M-ID | Ni_b | the rest)
+/// and HASH(3) = prf(SKEYID_a, 0 | M-ID | Ni_b | Nr_b).
+fn verify_hash1(
+    chain: &[u8],
+    h: &Header,
+    skeyid_a: &Secret,
+    hash: Hash,
+    which: &QmHash,
+) -> Option<bool> {
     let (hdr, _) = chain.split_at_checked(PAYLOAD_HEADER_LEN)?;
     let len = usize::from(u16::from_be_bytes([hdr[2], hdr[3]]));
     let received = chain.get(PAYLOAD_HEADER_LEN..len)?;
     let rest = chain.get(len..)?;
     let prf = MacPrf::new(hash.prf_id()).ok()?;
-    let want = keymat_v1::hash1(&prf, skeyid_a.expose(), h.message_id, rest).ok()?;
+    let (a, mid) = (skeyid_a.expose(), h.message_id);
+    let want = match which {
+        QmHash::One => keymat_v1::hash1(&prf, a, mid, rest),
+        QmHash::Two(ni) => keymat_v1::hash2(&prf, a, mid, ni, rest),
+        QmHash::Three(ni, nr) => keymat_v1::hash3(&prf, a, mid, ni, nr),
+    }
+    .ok()?;
     Some(ct_eq(want.expose(), received))
 }
 

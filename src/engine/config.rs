@@ -132,13 +132,16 @@ pub struct PeerConfig {
     pub initial_contact: bool,
     /// Use port 4500 from the start (UDP encapsulation) even without NAT.
     pub force_encap: bool,
+    /// Speak IKEv1 (RFC 2409) with this peer, with these options; `None`
+    /// for IKEv2.
+    pub ikev1: Option<V1Options>,
 }
 
 impl PeerConfig {
     /// A peer with this identity and these credentials, and defaults
     /// elsewhere: no remote address, any remote identity, no proposals, no
     /// Child SAs, no rekeying or liveness timers, fragmentation and
-    /// INITIAL_CONTACT on, no forced UDP encapsulation.
+    /// INITIAL_CONTACT on, no forced UDP encapsulation, IKEv2.
     pub fn new(
         name: &str,
         local_id: Identity,
@@ -159,6 +162,7 @@ impl PeerConfig {
             fragmentation: true,
             initial_contact: true,
             force_encap: false,
+            ikev1: None,
         }
     }
 }
@@ -240,6 +244,101 @@ impl Config {
             fragment_mtu: 1280,
             nat_keepalive_ms: Some(20_000),
             ..Config::default()
+        }
+    }
+}
+
+/// What to do when IKEv1 Dead Peer Detection (RFC 3706) finds the peer
+/// gone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum DpdAction {
+    /// Remove the ISAKMP SA and its IPsec SAs.
+    #[default]
+    Clear,
+    /// Remove them, then initiate again (when the peer has a remote
+    /// address).
+    Restart,
+}
+
+/// Our side of IKEv1 extended authentication
+/// (draft-ietf-ipsec-isakmp-xauth-06, draft-beaulieu-ike-xauth-02).
+#[derive(Clone, Debug)]
+pub enum XauthRole {
+    /// We are authenticated: the user name and password to answer with;
+    /// without a password an `XauthRequest` event asks the application.
+    Client {
+        /// User name.
+        user: String,
+        /// Password.
+        password: Option<Secret>,
+    },
+    /// We authenticate the peer: against this list, or, when it is empty,
+    /// by asking the application with an `XauthVerify` event.
+    Server {
+        /// Accepted user names and passwords.
+        users: Vec<(String, Secret)>,
+    },
+}
+
+/// Our side of IKEv1 Mode-Config (draft-dukes-ike-mode-cfg-02).
+#[derive(Clone, Debug)]
+pub enum ModeConfigRole {
+    /// We ask for (pull, CFG_REQUEST) or are given (push, CFG_SET) an
+    /// internal address and DNS servers.
+    Client {
+        /// Pull (we send CFG_REQUEST) rather than push (we wait for
+        /// CFG_SET).
+        pull: bool,
+    },
+    /// We assign addresses from `pool` and announce `dns`.
+    Server {
+        /// Answer CFG_REQUEST (pull) rather than send CFG_SET (push).
+        pull: bool,
+        /// Addresses to give out, one per ISAKMP SA.
+        pool: Vec<std::net::IpAddr>,
+        /// DNS servers to announce.
+        dns: Vec<std::net::IpAddr>,
+    },
+}
+
+/// IKEv1 options of a peer.
+#[derive(Clone, Debug)]
+pub struct V1Options {
+    /// Use Aggressive Mode (RFC 2409 §5) instead of Main Mode when
+    /// initiating, and accept it as responder. It exposes the identities
+    /// and, with pre-shared keys, allows offline guessing of the key: off
+    /// unless set, and logged as a warning when used.
+    pub aggressive: bool,
+    /// Phase 1 lifetime we propose and accept at most (seconds).
+    pub ike_lifetime_s: u32,
+    /// Phase 2 lifetime in kilobytes we propose and accept at most.
+    pub child_lifetime_kb: Option<u64>,
+    /// What to do when DPD finds the peer dead (the delay is
+    /// [`PeerConfig::dpd_ms`]).
+    pub dpd_action: DpdAction,
+    /// Extended authentication after phase 1.
+    pub xauth: Option<XauthRole>,
+    /// Mode-Config after phase 1 (and XAUTH).
+    pub mode_config: Option<ModeConfigRole>,
+    /// Set the commit bit in Quick Mode requests (RFC 2408 §3.1, RFC 2409
+    /// §5.5): the responder then confirms with a CONNECTED notify before
+    /// we use the SA.
+    pub commit: bool,
+    /// Offer and accept NAT traversal (RFC 3947).
+    pub nat_traversal: bool,
+}
+
+impl Default for V1Options {
+    fn default() -> Self {
+        V1Options {
+            aggressive: false,
+            ike_lifetime_s: 28_800,
+            child_lifetime_kb: None,
+            dpd_action: DpdAction::Clear,
+            xauth: None,
+            mode_config: None,
+            commit: false,
+            nat_traversal: true,
         }
     }
 }

@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 use super::config::Config;
 use super::ctx::{Ctx, Outputs};
 use super::event::{Admission, ChildId, Event, RequestId, SaHandle, Transmit};
+use super::v1::V1Command;
 use super::v2::ike_sa::{IkeSa, Pending};
 use super::v2::payloads::Inbound;
 use super::v2::sa_init::{stateless_reply, Refusal};
@@ -123,6 +124,8 @@ pub struct Endpoint {
     /// IKE_SA_INIT requests waiting for the application's admission
     /// (`Config::ask_admission`), by request id.
     admissions: HashMap<u64, PendingAdmission>,
+    /// The IKEv1 (ISAKMP) SAs.
+    v1: super::v1::V1Engine,
 }
 
 /// An IKE_SA_INIT request held until the application admits it.
@@ -176,6 +179,7 @@ impl Endpoint {
             unix_at_zero: unix,
             stats: Stats::default(),
             admissions: HashMap::new(),
+            v1: super::v1::V1Engine::default(),
         }
     }
 
@@ -203,21 +207,24 @@ impl Endpoint {
 
     /// IKE SAs held (established, half-open, being deleted).
     pub fn sa_count(&self) -> usize {
-        self.sas.len()
+        self.sas.len() + self.v1.count()
     }
 
     /// Half-open responder SAs.
     pub fn half_open_count(&self) -> usize {
-        self.half_open.len()
+        self.half_open.len() + self.v1.half_open_count()
     }
 
     /// Is the SA established?
     pub fn is_established(&self, sa: SaHandle) -> bool {
-        self.sas.get(&sa).is_some_and(IkeSa::is_established)
+        self.sas.get(&sa).is_some_and(IkeSa::is_established) || self.v1.is_established(sa)
     }
 
     /// The Child SAs of an IKE SA.
     pub fn children(&self, sa: SaHandle) -> Vec<ChildId> {
+        if self.v1.owns(sa) {
+            return self.v1.child_spis(sa).into_iter().map(|c| c.0).collect();
+        }
         self.sas
             .get(&sa)
             .map(|s| s.children.iter().map(|c| c.id).collect())
@@ -226,6 +233,9 @@ impl Endpoint {
 
     /// Our Child SAs on an IKE SA: id, inbound SPI, outbound SPI.
     pub fn child_spis(&self, sa: SaHandle) -> Vec<(ChildId, u32, u32)> {
+        if self.v1.owns(sa) {
+            return self.v1.child_spis(sa);
+        }
         self.sas
             .get(&sa)
             .map(|s| {
@@ -240,13 +250,17 @@ impl Endpoint {
     /// The IKE SAs held, in handle order.
     pub fn sas(&self) -> Vec<SaHandle> {
         let mut v: Vec<SaHandle> = self.sas.keys().copied().collect();
+        v.extend(self.v1.handles());
         v.sort();
         v
     }
 
     /// SPIi and SPIr of an IKE SA.
     pub fn ike_spis(&self, sa: SaHandle) -> Option<([u8; 8], [u8; 8])> {
-        self.sas.get(&sa).map(|s| (s.spi_i, s.spi_r))
+        self.sas
+            .get(&sa)
+            .map(|s| (s.spi_i, s.spi_r))
+            .or_else(|| self.v1.cookies(sa))
     }
 
     /// The next datagram to send.
@@ -262,7 +276,8 @@ impl Endpoint {
     /// When to call [`Endpoint::handle_timeout`] next (ms, the caller's
     /// clock).
     pub fn poll_timeout(&self) -> Option<u64> {
-        self.timers.iter().next().map(|(at, _)| *at)
+        let v2 = self.timers.iter().next().map(|(at, _)| *at);
+        [v2, self.v1.next_timeout()].into_iter().flatten().min()
     }
 
     /// Runs `f` on SA `h` with a context, then refreshes the indexes.
@@ -339,6 +354,8 @@ impl Endpoint {
             self.deadlines.remove(&h);
             self.with_sa(now, h, |sa, ctx| sa.on_timeout(ctx));
         }
+        let mut ctx = ctx!(self, now);
+        self.v1.on_timeout(&mut ctx);
     }
 
     /// A datagram received on `local` from `remote`. On port 4500 the
@@ -365,8 +382,15 @@ impl Endpoint {
             self.stats.dropped += 1;
             return;
         };
-        if header.version.major() != 2 || ike.len() < HEADER_LEN {
+        if header.version.major() == 1 && ike.len() >= HEADER_LEN {
             // IKEv1 is handled by its own engine.
+            let mut ctx = ctx!(self, now);
+            if !self.v1.handle(&mut ctx, local, remote, ike) {
+                self.stats.dropped += 1;
+            }
+            return;
+        }
+        if header.version.major() != 2 || ike.len() < HEADER_LEN {
             self.stats.dropped += 1;
             return;
         }
@@ -623,8 +647,12 @@ impl Endpoint {
             local.set_port(4500);
             remote.set_port(4500);
         }
-        if self.sas.len() >= self.config.limits.ike_sa_max {
+        if self.sa_count() >= self.config.limits.ike_sa_max {
             return Err(EngineError::Limit);
+        }
+        if self.config.peers[i].ikev1.is_some() {
+            let mut ctx = ctx!(self, now);
+            return self.v1.initiate(&mut ctx, i, local, remote);
         }
         let handle = self.out.sa_handle();
         let mut ctx = ctx!(self, now);
@@ -647,6 +675,14 @@ impl Endpoint {
 
     /// Creates another Child SA with the child configuration `name`.
     pub fn create_child(&mut self, now: u64, sa: SaHandle, name: &str) -> Result<(), EngineError> {
+        if let Some(peer) = self.v1.peer_of(sa) {
+            let i = self.config.peers[peer]
+                .children
+                .iter()
+                .position(|c| c.name == name)
+                .ok_or_else(|| EngineError::UnknownChildConfig(name.into()))?;
+            return self.v1_command(now, sa, V1Command::NewChild(i));
+        }
         let s = self.sas.get(&sa).ok_or(EngineError::UnknownSa(sa))?;
         let cfg = &self.config.peers[s.peer];
         let i = cfg
@@ -673,6 +709,9 @@ impl Endpoint {
         sa: SaHandle,
         child: ChildId,
     ) -> Result<(), EngineError> {
+        if self.v1.owns(sa) {
+            return self.v1_command(now, sa, V1Command::RekeyChild(child));
+        }
         self.has_child(sa, child)?;
         self.queue(now, sa, Pending::RekeyChild(child))
     }
@@ -684,17 +723,26 @@ impl Endpoint {
         sa: SaHandle,
         child: ChildId,
     ) -> Result<(), EngineError> {
+        if self.v1.owns(sa) {
+            return self.v1_command(now, sa, V1Command::DeleteChild(child));
+        }
         self.has_child(sa, child)?;
         self.queue(now, sa, Pending::DeleteChild(child))
     }
 
     /// Rekeys an IKE SA.
     pub fn rekey_ike(&mut self, now: u64, sa: SaHandle) -> Result<(), EngineError> {
+        if self.v1.owns(sa) {
+            return self.v1_command(now, sa, V1Command::RekeyIke);
+        }
         self.queue(now, sa, Pending::RekeyIke)
     }
 
     /// Deletes an IKE SA (and its Child SAs).
     pub fn delete_ike(&mut self, now: u64, sa: SaHandle) -> Result<(), EngineError> {
+        if self.v1.owns(sa) {
+            return self.v1_command(now, sa, V1Command::DeleteIke);
+        }
         let established = self.is_established(sa);
         if !self.sas.contains_key(&sa) {
             return Err(EngineError::UnknownSa(sa));
@@ -712,6 +760,9 @@ impl Endpoint {
 
     /// Sends a liveness check now.
     pub fn check_liveness(&mut self, now: u64, sa: SaHandle) -> Result<(), EngineError> {
+        if self.v1.owns(sa) {
+            return self.v1_command(now, sa, V1Command::Liveness);
+        }
         self.queue(now, sa, Pending::Liveness)
     }
 
@@ -787,6 +838,14 @@ impl Endpoint {
         request: RequestId,
         psk: Option<Secret>,
     ) -> Result<(), EngineError> {
+        if self.v1.owns(sa) {
+            let mut ctx = ctx!(self, now);
+            return if self.v1.provide_psk(&mut ctx, sa, request.0, psk) {
+                Ok(())
+            } else {
+                Err(EngineError::UnknownRequest(request))
+            };
+        }
         if !self.sas.contains_key(&sa) {
             return Err(EngineError::UnknownSa(sa));
         }
@@ -794,6 +853,51 @@ impl Endpoint {
             .with_sa(now, sa, |s, ctx| s.psk_answer(ctx, request.0, psk))
             .unwrap_or(false);
         if done {
+            Ok(())
+        } else {
+            Err(EngineError::UnknownRequest(request))
+        }
+    }
+
+    fn v1_command(&mut self, now: u64, sa: SaHandle, cmd: V1Command) -> Result<(), EngineError> {
+        let mut ctx = ctx!(self, now);
+        self.v1.command(&mut ctx, sa, cmd)
+    }
+
+    /// IKEv1 XAUTH client: answers an `XauthRequest` with a user name and
+    /// password, or `None` to give up (the ISAKMP SA is deleted).
+    pub fn provide_xauth(
+        &mut self,
+        now: u64,
+        sa: SaHandle,
+        request: RequestId,
+        credentials: Option<(String, Secret)>,
+    ) -> Result<(), EngineError> {
+        if !self.v1.owns(sa) {
+            return Err(EngineError::UnknownSa(sa));
+        }
+        let mut ctx = ctx!(self, now);
+        if self.v1.provide_xauth(&mut ctx, sa, request.0, credentials) {
+            Ok(())
+        } else {
+            Err(EngineError::UnknownRequest(request))
+        }
+    }
+
+    /// IKEv1 XAUTH server: answers an `XauthVerify` (the client is told
+    /// OK or FAIL in an XAUTH_STATUS).
+    pub fn xauth_verdict(
+        &mut self,
+        now: u64,
+        sa: SaHandle,
+        request: RequestId,
+        ok: bool,
+    ) -> Result<(), EngineError> {
+        if !self.v1.owns(sa) {
+            return Err(EngineError::UnknownSa(sa));
+        }
+        let mut ctx = ctx!(self, now);
+        if self.v1.xauth_verdict(&mut ctx, sa, request.0, ok) {
             Ok(())
         } else {
             Err(EngineError::UnknownRequest(request))

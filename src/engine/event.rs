@@ -60,6 +60,8 @@ pub enum DownReason {
     Expired,
     /// A local error (crypto, configuration).
     Error(String),
+    /// The IKEv1 peer answered with an error notify (RFC 2408 §3.14.1).
+    NotifyV1(crate::wire::registry::NotifyTypeV1),
 }
 
 /// A Child SA's parameters: what a daemon installs in the kernel.
@@ -111,6 +113,8 @@ pub struct ChildSaInfo {
     pub rekey_ms: Option<u64>,
     /// Hard lifetime from now, if any.
     pub lifetime_ms: Option<u64>,
+    /// Hard lifetime in kilobytes, if negotiated (IKEv1, RFC 2407 §4.5).
+    pub lifetime_kb: Option<u64>,
 }
 
 /// Keys of an IKE SA, for key logs and Wireshark tables.
@@ -207,6 +211,40 @@ pub enum Event {
         /// The peer's error.
         notify: NotifyTypeV2,
     },
+    /// IKEv1 XAUTH client: the server asks for a user name and password
+    /// and none is configured; answer with `Endpoint::provide_xauth`.
+    XauthRequest {
+        /// Echo this in the answer.
+        request: RequestId,
+        /// The ISAKMP SA waiting.
+        sa: SaHandle,
+    },
+    /// IKEv1 XAUTH server: check these credentials; answer with
+    /// `Endpoint::xauth_verdict`.
+    XauthVerify {
+        /// Echo this in the answer.
+        request: RequestId,
+        /// The ISAKMP SA waiting.
+        sa: SaHandle,
+        /// The user name the client gave.
+        user: String,
+        /// The password it gave.
+        password: Secret,
+    },
+    /// IKEv1 Mode-Config: an internal address (and DNS servers) was
+    /// assigned to us, or by us to the peer.
+    ModeConfig {
+        /// The ISAKMP SA.
+        sa: SaHandle,
+        /// We assigned it (server) rather than received it (client).
+        assigned_by_us: bool,
+        /// The internal address.
+        address: Option<std::net::IpAddr>,
+        /// DNS servers.
+        dns: Vec<std::net::IpAddr>,
+    },
+    /// IKEv1 ISAKMP SA keys, for key logs (sent when keys are derived).
+    Ikev1Keys(Ikev1KeyRecord),
     /// The engine needs the pre-shared key for a peer identity; answer
     /// with `Endpoint::provide_psk`.
     PskRequest {
@@ -286,6 +324,50 @@ impl IkeKeyRecord {
             h(self.sk_er.expose()),
             h(self.sk_ai.expose()),
             h(self.sk_ar.expose()),
+        )
+    }
+}
+
+/// Keys of an IKEv1 ISAKMP SA (RFC 2409 §5 and App. B), for key logs and
+/// Wireshark's `ikev1_decryption_table`.
+#[derive(Clone, Debug)]
+pub struct Ikev1KeyRecord {
+    /// The SA.
+    pub sa: SaHandle,
+    /// Initiator cookie.
+    pub cky_i: [u8; 8],
+    /// Responder cookie.
+    pub cky_r: [u8; 8],
+    /// Encryption Algorithm attribute value (RFC 2409 App. A).
+    pub encr: u16,
+    /// Key Length attribute, if sent.
+    pub key_bits: Option<u16>,
+    /// Hash Algorithm attribute value.
+    pub hash: u16,
+    /// The encryption key (SKEYID_e expanded to the cipher's key length).
+    pub key: Secret,
+    /// SKEYID_d.
+    pub skeyid_d: Secret,
+    /// SKEYID_a.
+    pub skeyid_a: Secret,
+}
+
+impl Ikev1KeyRecord {
+    /// The record as a line of rike's key log (see `dissect::keys`):
+    /// `ikev1 cky_i=… cky_r=… encr=N[/BITS] hash=N key=… skeyid_a=…`.
+    pub fn key_log_line(&self) -> String {
+        let h = crate::hex::encode;
+        let encr = match self.key_bits {
+            Some(b) => format!("{}/{b}", self.encr),
+            None => self.encr.to_string(),
+        };
+        format!(
+            "ikev1 cky_i={} cky_r={} encr={encr} hash={} key={} skeyid_a={}",
+            h(&self.cky_i),
+            h(&self.cky_r),
+            self.hash,
+            h(self.key.expose()),
+            h(self.skeyid_a.expose()),
         )
     }
 }

@@ -194,6 +194,13 @@ pub fn esp_key_log_lines(c: &ChildSaInfo) -> [String; 2] {
     ]
 }
 
+/// The ISAKMP SA as one line of Wireshark's `ikev1_decryption_table`:
+/// `initiator cookie,encryption key`, both in hex (the format strongSwan's
+/// save-keys plugin writes and [`crate::dissect::keys`] reads).
+pub fn ikev1_table_line(rec: &super::event::Ikev1KeyRecord) -> String {
+    format!("{},{}", hex(&rec.cky_i), hex(rec.key.expose()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -336,6 +343,7 @@ mod tests {
             integ_key_out: k(ak, 0xa0),
             rekey_ms: None,
             lifetime_ms: None,
+            lifetime_kb: None,
         }
     }
 

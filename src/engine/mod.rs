@@ -17,15 +17,19 @@ pub mod identity;
 pub mod keyexport;
 pub mod proposal;
 pub(crate) mod timer;
+pub(crate) mod v1;
 pub(crate) mod v2;
 
 pub use config::{
     ChildConfig, Config, IpsecMode, Limits, LocalAuth, PeerConfig, RemoteAuth, Retransmit,
 };
+pub use config::{DpdAction, ModeConfigRole, V1Options, XauthRole};
 pub use endpoint::{Endpoint, EngineError, Stats};
+pub use event::Ikev1KeyRecord;
 pub use event::{
     Admission, ChildId, ChildSaInfo, DownReason, Event, IkeKeyRecord, RequestId, SaHandle, Transmit,
 };
 pub use identity::{Identity, TrafficSelector};
+pub use keyexport::ikev1_table_line;
 pub use keyexport::{esp_key_log_lines, esp_sa_lines, ikev2_table_line, ExportError};
 pub use proposal::{Chosen, ProposalSpec};

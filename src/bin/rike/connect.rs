@@ -320,6 +320,7 @@ pub fn setup(args: &Args, role: Role) -> Result<Setup, String> {
         fragmentation: !args.no_fragmentation,
         initial_contact: true,
         force_encap: args.encap || args.tcp,
+        ikev1: None,
     };
     if args.mtu < 68 {
         return Err("--mtu must be at least 68".into());

@@ -286,6 +286,7 @@ impl IkeSa {
             integ_key_out: io,
             rekey_ms: cfg.rekey_ms,
             lifetime_ms: cfg.lifetime_ms,
+            lifetime_kb: None,
         })
     }
 
