@@ -15,7 +15,7 @@
 //! payload chain that does not parse — reported as such — or, with
 //! SKEYID_a in the key log, as a HASH(1) mismatch.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::keys::{Ikev1Sa, Ikev2Sa, KeyStore};
 use crate::crypto::keymat_v1::{self, Hash};
@@ -122,6 +122,10 @@ type FragmentKey = ([u8; 8], [u8; 8], u32, u8);
 /// type, chain bytes).
 type FragmentSet = (u16, HashMap<u16, (PayloadType, Vec<u8>)>);
 
+/// IKEv1 fragments of one message: pieces by number, and the number of
+/// the last once seen.
+type V1FragmentSet = (BTreeMap<u8, Vec<u8>>, Option<u8>);
+
 /// Decryption state of one capture.
 #[derive(Debug, Default)]
 pub struct Decryption {
@@ -132,6 +136,9 @@ pub struct Decryption {
     memo: HashMap<(u32, u64), Option<Decrypted>>,
     /// RFC 7383 fragments: (SPIs, MID, flags) → (total, number → plaintext).
     fragments: HashMap<FragmentKey, FragmentSet>,
+    /// IKEv1 fragments (payload 132) by (CKY-I, fragment ID): the pieces
+    /// and the number of the last, until the message is whole.
+    v1_fragments: HashMap<([u8; 8], u16), V1FragmentSet>,
     frame: u32,
     visited: bool,
 }
@@ -191,6 +198,10 @@ impl Decryption {
         if !self.keys.ikev1.contains_key(&msg.header.ispi) {
             return;
         }
+        if msg.header.next_payload == PayloadType::V1_FRAGMENT {
+            self.v1_fragment(&msg);
+            return;
+        }
         let responder_chose = msg.header.rspi != [0; 8];
         let phase = self.v1.entry(msg.header.ispi).or_default();
         for p in msg.payloads().flatten() {
@@ -220,6 +231,47 @@ impl Decryption {
                 }
                 _ => {}
             }
+        }
+    }
+
+    /// Collects an IKEv1 fragment; the whole message, once complete, goes
+    /// through decryption (or observation) so that the phase 1 IV chain
+    /// goes on past fragmented messages (MM5/MM6 with certificates).
+    fn v1_fragment(&mut self, msg: &Message<'_>) {
+        const MAX_PIECES: usize = 16;
+        const MAX_BYTES: usize = 64 * 1024;
+        let Some(Ok(p)) = msg.payloads().next() else {
+            return;
+        };
+        let Ok(v1::Payload::Fragment(f)) = v1::decode(msg.bytes, &p, Mode::Lax) else {
+            return;
+        };
+        let key = (msg.header.ispi, f.fragment_id);
+        if !self.v1_fragments.contains_key(&key) && self.v1_fragments.len() >= MEMO_LIMIT {
+            return;
+        }
+        let entry = self.v1_fragments.entry(key).or_default();
+        let bytes: usize = entry.0.values().map(Vec::len).sum();
+        if f.number == 0 || entry.0.len() >= MAX_PIECES || bytes + f.data.len() > MAX_BYTES {
+            return;
+        }
+        entry.0.entry(f.number).or_insert_with(|| f.data.to_vec());
+        if f.is_last() {
+            entry.1 = Some(f.number);
+        }
+        let Some(last) = entry.1 else { return };
+        if !entry.0.keys().copied().eq(1..=last) {
+            return;
+        }
+        let Some((pieces, _)) = self.v1_fragments.remove(&key) else {
+            return;
+        };
+        let whole: Vec<u8> = pieces.into_values().flatten().collect();
+        let Ok(h) = Header::parse(&whole) else { return };
+        if h.flags.has(crate::wire::header::Flags::ENCRYPTION) {
+            let _ = Decryptor::ikev1(self, &whole, &h);
+        } else {
+            self.observe(&whole);
         }
     }
 

@@ -125,7 +125,7 @@ rk_sw_conf() {
     local dir=$1 frag=${2:-1280}
     mkdir -p "$dir/run"
     sed -e "s|@DIR@|$dir|g" -e "s|@FRAGMENT_SIZE@|$frag|g" \
-        "$RK_HERE/conf/strongswan.conf.in" >"$dir/strongswan.conf"
+        "${RK_SW_CONF_IN:-$RK_HERE/conf/strongswan.conf.in}" >"$dir/strongswan.conf"
 }
 
 # rk_sw_start DIR: charon in strongSwan's namespace, in a mount namespace
@@ -167,7 +167,7 @@ rk_sw_load() {
             *) subst+=(-e "s|@${kv%%=*}@|${kv#*=}|g") ;;
         esac
     done
-    sed "${subst[@]}" "$RK_HERE/conf/swanctl.conf.in" | grep -v '@SKIP@' >"$dir/swanctl.conf"
+    sed "${subst[@]}" "${RK_SWANCTL_IN:-$RK_HERE/conf/swanctl.conf.in}" | grep -v '@SKIP@' >"$dir/swanctl.conf"
     if grep -q '@[A-Z_]*@' "$dir/swanctl.conf"; then
         rk_die "unfilled template fields: $(grep -o '@[A-Z_]*@' "$dir/swanctl.conf" | sort -u | tr '\n' ' ')"
     fi

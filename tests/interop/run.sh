@@ -18,6 +18,7 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 . "$HERE/lib.sh"
+. "$HERE/v1.sh"
 
 OUT="" KEEP=0
 while getopts "o:k" opt; do
@@ -32,7 +33,7 @@ shift $((OPTIND - 1))
 ALL="psk-gcm-i psk-gcm-r psk-cbc-i psk-cbc-r ecdsa-i ecdsa-r rekey-child-i rekey-child-r
      rekey-ike-i rekey-ike-r delete-i delete-r frag-i frag-r invalid-ke-i invalid-ke-r dpd-i
      bad-psk-i bad-psk-r tcp-i
-     ls-gcm-i ls-cbc-r"
+     ls-gcm-i ls-cbc-r $V1_ALL"
 SCENARIOS=${*:-$ALL}
 
 [ "$(id -u)" = 0 ] || rk_die "needs root (network namespaces)"
@@ -299,6 +300,7 @@ run_bad_psk() {
 
 run_scenario() {
     local name=$1 dir=$OUT/$1 rc=0 t0=$SECONDS
+    case $name in v1-*) v1_run_scenario "$name"; return ;; esac
     settings "$name" || { rk_log "unknown scenario $name"; return 1; }
     rm -rf "$dir"
     mkdir -p "$dir"

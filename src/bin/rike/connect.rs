@@ -10,8 +10,8 @@ use std::sync::Arc;
 use clap::{ArgMatches, Args as _, Command, FromArgMatches};
 use rike::crypto::{cert, load_private_key, Secret};
 use rike::engine::{
-    ChildConfig, Config, Identity, IpsecMode, LocalAuth, PeerConfig, ProposalSpec, RemoteAuth,
-    TrafficSelector,
+    ChildConfig, Config, DpdAction, Identity, IpsecMode, LocalAuth, ModeConfigRole, PeerConfig,
+    ProposalSpec, RemoteAuth, TrafficSelector, V1Options, XauthRole,
 };
 
 use crate::conffile;
@@ -158,6 +158,106 @@ pub struct Args {
     /// Also print the engine's diagnostic lines.
     #[arg(short, long)]
     pub verbose: bool,
+    /// Speak IKEv1 (RFC 2409: Main Mode, Quick Mode) instead of IKEv2.
+    #[arg(long)]
+    pub ikev1: bool,
+    /// IKEv1: Aggressive Mode instead of Main Mode (identities in clear;
+    /// with a pre-shared key an eavesdropper can guess it offline).
+    #[arg(long, requires = "ikev1")]
+    pub aggressive: bool,
+    /// IKEv1 XAUTH role: `client` (answer with --xauth-user and the
+    /// password) or `server` (accept only them).
+    #[arg(long, value_name = "client|server", requires = "ikev1")]
+    pub xauth: Option<String>,
+    /// IKEv1 XAUTH user name.
+    #[arg(long, value_name = "NAME")]
+    pub xauth_user: Option<String>,
+    /// IKEv1 XAUTH password, read from this environment variable.
+    #[arg(long, value_name = "VAR")]
+    pub xauth_password_env: Option<String>,
+    /// IKEv1 Mode-Config role: `client` (get an internal address, used as
+    /// our traffic selector) or `server` (give one from --pool).
+    #[arg(long, value_name = "client|server", requires = "ikev1")]
+    pub modecfg: Option<String>,
+    /// IKEv1 Mode-Config in push mode (the server sends CFG_SET) instead
+    /// of pull (the client sends CFG_REQUEST).
+    #[arg(long)]
+    pub modecfg_push: bool,
+    /// Mode-Config server: an address to give out (repeatable).
+    #[arg(long, value_name = "IP")]
+    pub pool: Vec<IpAddr>,
+    /// Mode-Config server: a DNS server to announce (repeatable).
+    #[arg(long, value_name = "IP")]
+    pub dns: Vec<IpAddr>,
+    /// IKEv1 DPD (with --dpd): `clear` the SAs or `restart` when the peer
+    /// is found dead.
+    #[arg(long, value_name = "clear|restart")]
+    pub dpd_action: Option<String>,
+}
+
+/// The IKEv1 options, when --ikev1.
+fn v1_options(args: &Args) -> Result<Option<V1Options>, String> {
+    if !args.ikev1 {
+        if args.xauth.is_some() || args.modecfg.is_some() || args.dpd_action.is_some() {
+            return Err("--xauth, --modecfg and --dpd-action need --ikev1".into());
+        }
+        return Ok(None);
+    }
+    let password = match &args.xauth_password_env {
+        Some(v) => Some(Secret::from_slice(
+            std::env::var(v)
+                .map_err(|_| format!("${v} is not set"))?
+                .as_bytes(),
+        )),
+        None => None,
+    };
+    let xauth = match args.xauth.as_deref() {
+        None => None,
+        Some("client") => Some(XauthRole::Client {
+            user: args
+                .xauth_user
+                .clone()
+                .ok_or("--xauth client needs --xauth-user")?,
+            password: Some(password.ok_or("--xauth client needs --xauth-password-env")?),
+        }),
+        Some("server") => Some(XauthRole::Server {
+            users: vec![(
+                args.xauth_user
+                    .clone()
+                    .ok_or("--xauth server needs --xauth-user")?,
+                password.ok_or("--xauth server needs --xauth-password-env")?,
+            )],
+        }),
+        Some(o) => return Err(format!("--xauth {o}: client or server")),
+    };
+    let pull = !args.modecfg_push;
+    let mode_config = match args.modecfg.as_deref() {
+        None => None,
+        Some("client") => Some(ModeConfigRole::Client { pull }),
+        Some("server") => {
+            if args.pool.is_empty() {
+                return Err("--modecfg server needs --pool".into());
+            }
+            Some(ModeConfigRole::Server {
+                pull,
+                pool: args.pool.clone(),
+                dns: args.dns.clone(),
+            })
+        }
+        Some(o) => return Err(format!("--modecfg {o}: client or server")),
+    };
+    let dpd_action = match args.dpd_action.as_deref() {
+        None | Some("clear") => DpdAction::Clear,
+        Some("restart") => DpdAction::Restart,
+        Some(o) => return Err(format!("--dpd-action {o}: clear or restart")),
+    };
+    Ok(Some(V1Options {
+        aggressive: args.aggressive,
+        dpd_action,
+        xauth,
+        mode_config,
+        ..V1Options::default()
+    }))
 }
 
 /// Re-reads the options with an option file's lines in front of the
@@ -320,7 +420,7 @@ pub fn setup(args: &Args, role: Role) -> Result<Setup, String> {
         fragmentation: !args.no_fragmentation,
         initial_contact: true,
         force_encap: args.encap || args.tcp,
-        ikev1: None,
+        ikev1: v1_options(args)?,
     };
     if args.mtu < 68 {
         return Err("--mtu must be at least 68".into());
@@ -425,5 +525,48 @@ mod tests {
         assert_eq!(secs("1.5"), Ok(1500));
         assert!(secs("-1").is_err());
         assert!(secs("nan").is_err());
+    }
+
+    #[test]
+    fn ikev1_options_become_v1_options() {
+        std::env::set_var("RIKE_TEST_PSK_CONNECT", "secret words");
+        std::env::set_var("RIKE_TEST_XAUTH_PW", "pw");
+        let s = setup(&base(), Role::Initiator).unwrap();
+        assert!(s.config.peers[0].ikev1.is_none());
+        let mut a = base();
+        a.ikev1 = true;
+        a.aggressive = true;
+        a.xauth = Some("client".into());
+        a.xauth_user = Some("carol".into());
+        a.xauth_password_env = Some("RIKE_TEST_XAUTH_PW".into());
+        a.modecfg = Some("client".into());
+        a.dpd_action = Some("restart".into());
+        let s = setup(&a, Role::Initiator).unwrap();
+        let o = s.config.peers[0].ikev1.clone().unwrap();
+        assert!(o.aggressive);
+        assert_eq!(o.dpd_action, DpdAction::Restart);
+        assert!(
+            matches!(o.xauth, Some(XauthRole::Client { ref user, password: Some(ref p) })
+                if user == "carol" && p.expose() == b"pw")
+        );
+        assert!(matches!(
+            o.mode_config,
+            Some(ModeConfigRole::Client { pull: true })
+        ));
+        // A server needs its pool; a role is client or server.
+        a.modecfg = Some("server".into());
+        assert!(setup(&a, Role::Responder).unwrap_err().contains("--pool"));
+        a.pool = vec!["10.73.0.1".parse().unwrap()];
+        a.modecfg_push = true;
+        let s = setup(&a, Role::Responder).unwrap();
+        assert!(matches!(
+            s.config.peers[0].ikev1.as_ref().unwrap().mode_config,
+            Some(ModeConfigRole::Server { pull: false, .. })
+        ));
+        a.xauth = Some("both".into());
+        assert!(setup(&a, Role::Responder).unwrap_err().contains("--xauth"));
+        let mut a = base();
+        a.xauth = Some("client".into());
+        assert!(setup(&a, Role::Initiator).unwrap_err().contains("--ikev1"));
     }
 }

@@ -2,7 +2,8 @@
 //! three files a Wireshark profile directory (or `rike dissect --keys
 //! DIR`) reads:
 //!
-//! * `ikev2_decryption_table`: Wireshark's IKEv2 table;
+//! * `ikev2_decryption_table`, `ikev1_decryption_table`: Wireshark's
+//!   IKE tables;
 //! * `esp_sa`: Wireshark's ESP SA table (with a `preferences` file that
 //!   turns ESP decryption on, so `WIRESHARK_CONFIG_DIR=DIR tshark …`
 //!   decrypts both);
@@ -12,7 +13,10 @@ use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use rike::engine::{esp_key_log_lines, esp_sa_lines, ikev2_table_line, ChildSaInfo, IkeKeyRecord};
+use rike::engine::{
+    esp_key_log_lines, esp_sa_lines, ikev1_table_line, ikev2_table_line, ChildSaInfo, IkeKeyRecord,
+    Ikev1KeyRecord,
+};
 
 /// Appends key lines to the files of one directory.
 pub struct KeyLog {
@@ -62,6 +66,13 @@ impl KeyLog {
             }
             Err(e) => Ok(Some(format!("ikev2_decryption_table: {e}"))),
         }
+    }
+
+    /// An IKEv1 ISAKMP SA's keys (`ikev1_decryption_table`).
+    pub fn ikev1(&self, rec: &Ikev1KeyRecord) -> Result<Option<String>, String> {
+        self.append("rike.keys", &[rec.key_log_line()])?;
+        self.append("ikev1_decryption_table", &[ikev1_table_line(rec)])?;
+        Ok(None)
     }
 
     /// A Child SA's keys, both directions.

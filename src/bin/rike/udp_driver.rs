@@ -105,6 +105,7 @@ pub fn reason(r: &DownReason) -> String {
             "the peer's authentication failed".into()
         }
         DownReason::Notify(n) => format!("the peer answered {n}"),
+        DownReason::NotifyV1(n) => format!("the peer answered {n}"),
         DownReason::Expired => "the hard lifetime ran out".into(),
         DownReason::Error(e) => format!("error: {e}"),
         other => format!("{other:?}"),
@@ -387,6 +388,35 @@ impl State {
                 if let Some(r) = r {
                     self.keys(r);
                 }
+            }
+            Event::Ikev1Keys(rec) => {
+                let r = self.keylog.as_ref().map(|k| k.ikev1(&rec));
+                if let Some(r) = r {
+                    self.keys(r);
+                }
+            }
+            Event::ModeConfig {
+                sa,
+                assigned_by_us,
+                address,
+                dns,
+            } => {
+                let addr = address.map_or("no address".to_string(), |a| a.to_string());
+                let dns: Vec<String> = dns.iter().map(ToString::to_string).collect();
+                self.log(&format!(
+                    "IKE SA {}: Mode-Config {} {addr}, DNS [{}]",
+                    sa.0,
+                    if assigned_by_us {
+                        "assigned"
+                    } else {
+                        "received"
+                    },
+                    dns.join(", ")
+                ));
+            }
+            Event::XauthRequest { request, sa } => {
+                self.log("XAUTH: no user name and password configured: refused");
+                let _ = ep.provide_xauth(now, sa, request, None);
             }
             other => {
                 if self.plan.verbose {

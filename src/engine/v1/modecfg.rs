@@ -226,9 +226,7 @@ impl IsakmpSa {
                 let asked: Vec<u16> = cfg.attrs.iter().map(|a| a.t).collect();
                 let reply: Vec<(u16, AttrValue<'_>)> = ours
                     .iter()
-                    .filter(|(t, _)| {
-                        asked.contains(t) || *t == CfgAttrTypeV1::INTERNAL_IP4_NETMASK.0
-                    })
+                    .filter(|(t, _)| asked.contains(t))
                     .map(|(t, v)| (*t, AttrValue::Long(v)))
                     .collect();
                 self.send_transaction(

@@ -101,6 +101,19 @@ pub(crate) fn attr_values(v: &[(u16, AttrOwned)]) -> Vec<(u16, AttrValue<'_>)> {
         .collect()
 }
 
+/// The IKEv2 integrity algorithm of an IKEv1 hash's HMAC (how charon
+/// lists an IKEv1 SA's algorithms).
+pub(crate) fn integ_of_hash(h: IkeHashAlg) -> Option<IntegId> {
+    Some(match h {
+        IkeHashAlg::MD5 => IntegId::HMAC_MD5_96,
+        IkeHashAlg::SHA => IntegId::HMAC_SHA1_96,
+        IkeHashAlg::SHA2_256 => IntegId::HMAC_SHA2_256_128,
+        IkeHashAlg::SHA2_384 => IntegId::HMAC_SHA2_384_192,
+        IkeHashAlg::SHA2_512 => IntegId::HMAC_SHA2_512_256,
+        _ => return None,
+    })
+}
+
 /// A phase 1 transform (RFC 2409 App. A attribute classes).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct P1Transform {

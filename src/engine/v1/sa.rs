@@ -835,20 +835,22 @@ impl IsakmpSa {
         self.announced = true;
         self.timers.stop(Timer::HalfOpen);
         let cfg = ctx.peer_cfg(self.peer).clone();
+        // Named as IKEv2 names them (and strongSwan lists IKEv1 SAs): the
+        // hash's HMAC as integrity and PRF.
         let algorithms = self
             .chosen
             .as_ref()
-            .map(|c| {
-                format!(
-                    "{}{}/{}/{}",
-                    c.encr.name().unwrap_or("?"),
-                    c.key_bits.map(|b| format!("_{b}")).unwrap_or_default(),
-                    c.hash.name().unwrap_or("?"),
-                    crate::wire::registry::IkeGroupDesc(c.group)
-                        .name()
-                        .unwrap_or("?"),
-                )
+            .and_then(|c| {
+                let prf = c.hash()?.prf_id();
+                Some(crate::engine::proposal::Chosen {
+                    encr: c.cipher()?,
+                    integ: super::proposal::integ_of_hash(c.hash),
+                    prf: Some(prf),
+                    ke: Some(crate::wire::registry::KeMethod(c.group)),
+                    esn: None,
+                })
             })
+            .map(|c| c.describe())
             .unwrap_or_default();
         // A phase 1 rekey is announced as IkeSaRekeyed once it takes over.
         if self.replaces.is_none() {
