@@ -3,353 +3,19 @@
 //! rekey and delete collisions, a cookie flood. Every test checks what
 //! both sides ended up with, including that their keys agree.
 
-use std::collections::VecDeque;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+#[path = "common/engine_net.rs"]
+mod engine_net;
+
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
-use rike::crypto::{load_private_key, RustCrypto, Secret, SeededRandom};
+use engine_net::*;
+use rike::crypto::{load_private_key, Secret};
 use rike::engine::{
-    ChildConfig, ChildSaInfo, Config, DownReason, Endpoint, Event, Identity, IpsecMode, LocalAuth,
-    PeerConfig, ProposalSpec, RemoteAuth, SaHandle, TrafficSelector, Transmit,
+    Config, DownReason, Event, Identity, LocalAuth, PeerConfig, ProposalSpec, RemoteAuth, SaHandle,
+    Transmit,
 };
 use rike::wire::registry::NotifyTypeV2;
-
-const A_IP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 10);
-const B_IP: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 20);
-/// The NAT's public address when A is behind it.
-const NAT_IP: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 7);
-const LATENCY: u64 = 10;
-
-fn addr(ip: Ipv4Addr, port: u16) -> SocketAddr {
-    SocketAddr::new(IpAddr::V4(ip), port)
-}
-
-fn ts(s: &str) -> TrafficSelector {
-    TrafficSelector::parse(s).unwrap()
-}
-
-fn child(name: &str, local: &str, remote: &str) -> ChildConfig {
-    ChildConfig {
-        name: name.into(),
-        esp: ProposalSpec::parse_list("aes256gcm16-x25519,aes128-sha256-modp2048", false).unwrap(),
-        local_ts: vec![ts(local)],
-        remote_ts: vec![ts(remote)],
-        mode: IpsecMode::Tunnel,
-        rekey_ms: None,
-        lifetime_ms: None,
-    }
-}
-
-fn psk_peer(
-    name: &str,
-    remote: Option<SocketAddr>,
-    me: &str,
-    them: &str,
-    psk: &[u8],
-) -> PeerConfig {
-    PeerConfig {
-        name: name.into(),
-        remote,
-        local_id: Identity::parse(me),
-        remote_id: Some(Identity::parse(them)),
-        local_auth: LocalAuth::Psk(Secret::from_slice(psk)),
-        remote_auth: RemoteAuth::Psk(Secret::from_slice(psk)),
-        ike: ProposalSpec::parse_list("aes256gcm16-prfsha256-x25519,aes128-sha256-modp2048", true)
-            .unwrap(),
-        children: vec![],
-        ike_rekey_ms: None,
-        dpd_ms: None,
-        fragmentation: true,
-        initial_contact: true,
-        force_encap: false,
-        ikev1: None,
-    }
-}
-
-fn initiator_peer() -> PeerConfig {
-    let mut p = psk_peer(
-        "to-b",
-        Some(addr(B_IP, 500)),
-        "a.example",
-        "b.example",
-        b"correct horse",
-    );
-    p.children = vec![child("net", "10.1.0.0/16", "10.2.0.0/16")];
-    p
-}
-
-fn responder_peer() -> PeerConfig {
-    let mut p = psk_peer("from-a", None, "b.example", "a.example", b"correct horse");
-    p.children = vec![child("net", "10.2.0.0/16", "10.1.0.0/16")];
-    p
-}
-
-fn endpoint(peers: Vec<PeerConfig>, seed: u8, tweak: impl FnOnce(&mut Config)) -> Endpoint {
-    let mut cfg = Config::with_peers(peers);
-    tweak(&mut cfg);
-    Endpoint::new(
-        Arc::new(cfg),
-        Arc::new(RustCrypto::new()),
-        Box::new(SeededRandom::from_seed([seed; 32])),
-    )
-}
-
-/// A side of the simulated network.
-struct Side {
-    ep: Endpoint,
-    /// Its own address (behind the NAT for A when `nat` is set).
-    ip: Ipv4Addr,
-    events: Vec<Event>,
-    sent: Vec<Transmit>,
-    sent_at: Vec<u64>,
-}
-
-/// What happens to a datagram in flight.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Fate {
-    Deliver,
-    Drop,
-    Duplicate,
-    /// Delivered after this much extra delay.
-    Delay(u64),
-}
-
-/// Decides each datagram's fate from its sequence number.
-type FateFn = Box<dyn FnMut(u64, &Transmit) -> Fate>;
-
-struct Net {
-    a: Side,
-    b: Side,
-    now: u64,
-    /// (deliver at, to A?, local, remote, data), in send order.
-    flight: VecDeque<(u64, bool, SocketAddr, SocketAddr, Vec<u8>)>,
-    fate: FateFn,
-    /// A is behind a NAT: its source port `inner` is seen as NAT_IP:`outer`.
-    nat: Option<Vec<(u16, u16)>>,
-    delivered: u64,
-}
-
-impl Net {
-    fn new(a: Endpoint, b: Endpoint) -> Net {
-        Net {
-            a: Side {
-                ep: a,
-                ip: A_IP,
-                events: vec![],
-                sent: vec![],
-                sent_at: vec![],
-            },
-            b: Side {
-                ep: b,
-                ip: B_IP,
-                events: vec![],
-                sent: vec![],
-                sent_at: vec![],
-            },
-            now: 0,
-            flight: VecDeque::new(),
-            fate: Box::new(|_, _| Fate::Deliver),
-            nat: None,
-            delivered: 0,
-        }
-    }
-
-    fn with_fate(mut self, f: impl FnMut(u64, &Transmit) -> Fate + 'static) -> Net {
-        self.fate = Box::new(f);
-        self
-    }
-
-    fn nat_out(&self, port: u16) -> u16 {
-        self.nat
-            .as_ref()
-            .and_then(|m| m.iter().find(|(i, _)| *i == port).map(|(_, o)| *o))
-            .unwrap_or(port)
-    }
-
-    fn nat_in(&self, port: u16) -> Option<u16> {
-        self.nat
-            .as_ref()
-            .and_then(|m| m.iter().find(|(_, o)| *o == port).map(|(i, _)| *i))
-    }
-
-    /// Moves what both sides want to send into the network.
-    fn collect(&mut self) {
-        for from_a in [true, false] {
-            loop {
-                let side = if from_a { &mut self.a } else { &mut self.b };
-                let Some(t) = side.ep.poll_transmit() else {
-                    break;
-                };
-                side.sent.push(t.clone());
-                side.sent_at.push(self.now);
-                let n = self.delivered;
-                self.delivered += 1;
-                let fate = (self.fate)(n, &t);
-                let at = self.now + LATENCY;
-                // Apply the NAT to A's datagrams on the way out.
-                let (src, dst) = if from_a && self.nat.is_some() {
-                    (addr(NAT_IP, self.nat_out(t.local.port())), t.remote)
-                } else {
-                    (t.local, t.remote)
-                };
-                let to_a = !from_a;
-                // Delivered as (receiver's local, receiver's remote).
-                let item = (at, to_a, dst, src, t.data.clone());
-                match fate {
-                    Fate::Deliver => self.flight.push_back(item),
-                    Fate::Drop => {}
-                    Fate::Duplicate => {
-                        self.flight.push_back(item.clone());
-                        self.flight
-                            .push_back((at + 1, item.1, item.2, item.3, item.4));
-                    }
-                    Fate::Delay(d) => {
-                        self.flight
-                            .push_back((at + d, item.1, item.2, item.3, item.4))
-                    }
-                }
-            }
-        }
-        for side in [&mut self.a, &mut self.b] {
-            while let Some(e) = side.ep.poll_event() {
-                side.events.push(e);
-            }
-        }
-    }
-
-    /// Runs the world for `ms` of virtual time.
-    fn run(&mut self, ms: u64) {
-        let end = self.now + ms;
-        loop {
-            self.collect();
-            let next_packet = self.flight.iter().map(|f| f.0).min();
-            let next_timer = [self.a.ep.poll_timeout(), self.b.ep.poll_timeout()]
-                .into_iter()
-                .flatten()
-                .min();
-            let Some(next) = [next_packet, next_timer].into_iter().flatten().min() else {
-                self.now = end;
-                return;
-            };
-            if next > end {
-                self.now = end;
-                return;
-            }
-            self.now = self.now.max(next);
-            // Deliver every due datagram, in order of arrival time.
-            let mut due: Vec<_> = Vec::new();
-            let mut keep = VecDeque::new();
-            for f in self.flight.drain(..) {
-                if f.0 <= self.now {
-                    due.push(f);
-                } else {
-                    keep.push_back(f);
-                }
-            }
-            self.flight = keep;
-            due.sort_by_key(|f| f.0);
-            for (_, to_a, local, remote, data) in due {
-                if to_a {
-                    // Through the NAT back to A.
-                    let local = if self.nat.is_some() {
-                        match self.nat_in(local.port()) {
-                            Some(p) => addr(A_IP, p),
-                            None => continue,
-                        }
-                    } else {
-                        local
-                    };
-                    self.a.ep.handle(self.now, local, remote, &data);
-                } else {
-                    self.b.ep.handle(self.now, local, remote, &data);
-                }
-            }
-            self.a.ep.handle_timeout(self.now);
-            self.b.ep.handle_timeout(self.now);
-        }
-    }
-}
-
-fn pair() -> Net {
-    Net::new(
-        endpoint(vec![initiator_peer()], 1, |_| {}),
-        endpoint(vec![responder_peer()], 2, |_| {}),
-    )
-}
-
-fn connect(net: &mut Net) -> SaHandle {
-    let h = net
-        .a
-        .ep
-        .initiate(net.now, "to-b", addr(net.a.ip, 500))
-        .unwrap();
-    net.run(20_000);
-    h
-}
-
-fn ike_ups(events: &[Event]) -> Vec<SaHandle> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            Event::IkeSaUp { sa, .. } => Some(*sa),
-            _ => None,
-        })
-        .collect()
-}
-
-fn child_ups(events: &[Event]) -> Vec<ChildSaInfo> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            Event::ChildSaUp(i) => Some(i.clone()),
-            Event::ChildSaRekeyed { new, .. } => Some(new.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
-fn downs(events: &[Event]) -> Vec<DownReason> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            Event::IkeSaDown { reason, .. } => Some(reason.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
-/// The two ends of a Child SA agree on SPIs and keys.
-fn assert_child_pair(a: &ChildSaInfo, b: &ChildSaInfo) {
-    assert_eq!(a.spi_out, b.spi_in);
-    assert_eq!(a.spi_in, b.spi_out);
-    assert_eq!(a.encr, b.encr);
-    assert_eq!(a.encr_key_out.expose(), b.encr_key_in.expose());
-    assert_eq!(a.encr_key_in.expose(), b.encr_key_out.expose());
-    assert_eq!(a.integ_key_out.expose(), b.integ_key_in.expose());
-    assert_ne!(a.encr_key_in.expose(), a.encr_key_out.expose());
-    assert_eq!(a.local_ts, b.remote_ts);
-    assert_eq!(a.remote_ts, b.local_ts);
-}
-
-/// Each side's current Child SAs pair up with the other's.
-fn assert_children_agree(net: &Net, sa_a: SaHandle, sa_b: SaHandle) -> usize {
-    let a = net.a.ep.child_spis(sa_a);
-    let b = net.b.ep.child_spis(sa_b);
-    assert_eq!(a.len(), b.len(), "A {a:x?} B {b:x?}");
-    for (_, i, o) in &a {
-        assert!(
-            b.iter().any(|(_, bi, bo)| bi == o && bo == i),
-            "A {a:x?} B {b:x?}"
-        );
-    }
-    a.len()
-}
-
-fn only_sa(ep: &Endpoint) -> SaHandle {
-    let s = ep.sas();
-    assert_eq!(s.len(), 1, "{s:?}");
-    s[0]
-}
 
 #[test]
 fn psk_exchange_establishes_and_keys_agree() {
@@ -385,22 +51,19 @@ fn the_exchange_survives_loss_duplication_and_reordering() {
     for (name, fate) in [
         (
             "every third datagram lost",
-            Box::new(|n: u64, _: &Transmit| {
-                if n % 3 == 0 {
+            Box::new(|s: &Sent<'_>| {
+                if s.n % 3 == 0 {
                     Fate::Drop
                 } else {
                     Fate::Deliver
                 }
             }) as FateFn,
         ),
-        (
-            "all duplicated",
-            Box::new(|_, _: &Transmit| Fate::Duplicate),
-        ),
+        ("all duplicated", Box::new(|_: &Sent<'_>| Fate::Duplicate)),
         (
             "reordered",
-            Box::new(|n, _: &Transmit| {
-                if n % 3 == 0 {
+            Box::new(|s: &Sent<'_>| {
+                if s.n % 3 == 0 {
                     Fate::Delay(1500)
                 } else {
                     Fate::Duplicate
@@ -409,7 +72,7 @@ fn the_exchange_survives_loss_duplication_and_reordering() {
         ),
         (
             "first four lost",
-            Box::new(|n, _: &Transmit| if n < 4 { Fate::Drop } else { Fate::Deliver }),
+            Box::new(|s: &Sent<'_>| if s.n < 4 { Fate::Drop } else { Fate::Deliver }),
         ),
     ] {
         let mut net = pair().with_fate(fate);
@@ -427,8 +90,8 @@ fn the_exchange_survives_loss_duplication_and_reordering() {
 
 #[test]
 fn an_unanswered_initiator_gives_up_after_its_retransmissions() {
-    let mut net = pair().with_fate(|_, t| {
-        if t.remote.ip() == IpAddr::V4(B_IP) {
+    let mut net = pair().with_fate(|s| {
+        if s.t.remote.ip() == IpAddr::V4(B_IP) {
             Fate::Drop
         } else {
             Fate::Deliver
@@ -773,7 +436,7 @@ fn liveness_detects_a_dead_peer() {
     net.run(100_000);
     assert!(downs(&net.a.events).is_empty());
     // Now it is gone.
-    net.fate = Box::new(|_, _| Fate::Drop);
+    net.fate = Box::new(|_| Fate::Drop);
     net.run(200_000);
     assert_eq!(downs(&net.a.events), vec![DownReason::Timeout]);
     assert!(net.a.events.iter().any(|e| matches!(
@@ -878,13 +541,14 @@ fn certificates_authenticate_and_big_messages_fragment_at_a_small_mtu() {
         .all(|t| t.data.len() + 28 <= 576));
     // Fragments lost and reordered still reassemble.
     let (a, b) = cert_peers();
-    let mut net = Net::new(endpoint(vec![a], 1, small), endpoint(vec![b], 2, small)).with_fate(
-        |n, _| match n % 5 {
-            2 => Fate::Drop,
-            3 => Fate::Delay(30),
-            _ => Fate::Deliver,
-        },
-    );
+    let mut net =
+        Net::new(endpoint(vec![a], 1, small), endpoint(vec![b], 2, small)).with_fate(|s| {
+            match s.n % 5 {
+                2 => Fate::Drop,
+                3 => Fate::Delay(30),
+                _ => Fate::Deliver,
+            }
+        });
     connect(&mut net);
     assert_eq!(ike_ups(&net.a.events).len(), 1);
     assert_eq!(ike_ups(&net.b.events).len(), 1);
@@ -922,8 +586,9 @@ fn a_flood_of_spoofed_sa_init_requests_gets_cookies_and_keeps_no_state() {
     // initiator endpoint whose answers are never delivered.
     let mut flood_peer = initiator_peer();
     flood_peer.remote = Some(addr(B_IP, 500));
-    let mut flooder = endpoint(vec![flood_peer], 9, |c| c.limits.ike_sa_max = 20_000);
-    let mut b = endpoint(vec![responder_peer()], 2, |_| {});
+    let mut flooder = endpoint(vec![flood_peer], 9, |c| c.limits.ike_sa_max = 20_000).ep;
+    let mut node = endpoint(vec![responder_peer()], 2, |_| {});
+    let b = &mut node.ep;
     let mut count = 0u32;
     for i in 0..10_000u32 {
         let spoofed = addr(Ipv4Addr::from(0x0a00_0000 + i), 500);
@@ -946,7 +611,7 @@ fn a_flood_of_spoofed_sa_init_requests_gets_cookies_and_keeps_no_state() {
     }
     assert_eq!(cookies, 10_000 - threshold);
     // A real initiator still gets through: it returns the cookie.
-    let mut net = Net::new(endpoint(vec![initiator_peer()], 1, |_| {}), b);
+    let mut net = Net::new(endpoint(vec![initiator_peer()], 1, |_| {}), node);
     let h = connect(&mut net);
     assert_eq!(ike_ups(&net.a.events), vec![h]);
     // IKE_SA_INIT, again with the COOKIE, IKE_AUTH.
