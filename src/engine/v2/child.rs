@@ -3,7 +3,7 @@
 //! selector narrowing (§2.9), key material (§2.17); IKE SA rekeying
 //! (§1.3.2, §2.18) and its collisions (§2.8.2).
 
-use super::ike_sa::{IkeSa, Pending, Request, State};
+use super::ike_sa::{IkeSa, Outstanding, Pending, Request, State};
 use super::payloads::{ke_body, notify_body, sa_body, sa_chosen_body, ts_body, Inbound};
 use crate::crypto::keymat_v2::{skeyseed_rekey, ChildKeys};
 use crate::crypto::{KeyExchange, Secret};
@@ -12,7 +12,7 @@ use crate::engine::ctx::Ctx;
 use crate::engine::event::{ChildId, ChildSaInfo, DownReason, Event};
 use crate::engine::identity::TrafficSelector;
 use crate::engine::proposal::{select, Chosen, ProposalSpec};
-use crate::engine::timer::Timer;
+use crate::engine::timer::{Timer, TimerTable};
 use crate::wire::emit::ChainBuilder;
 use crate::wire::registry::{ExchangeType, KeMethod, NotifyTypeV2, PayloadType, ProtocolIdV2};
 
@@ -31,10 +31,6 @@ pub(crate) struct ChildSa {
     pub(crate) expire_at: Option<u64>,
     /// Replaced by a rekey; waiting for its Delete.
     pub(crate) rekeyed: bool,
-    /// The peer rekeyed this Child SA while our own rekey of it was
-    /// outstanding: the Child SA that made and the lowest nonce of that
-    /// exchange (§2.8.1).
-    pub(crate) peer_rekey: Option<(ChildId, Vec<u8>)>,
 }
 
 /// A Child SA we offered and wait to hear about.
@@ -50,6 +46,11 @@ pub(crate) struct ChildRequest {
     pub(crate) proposals: Vec<ProposalSpec>,
     /// INVALID_KE_PAYLOAD restarts so far.
     pub(crate) restarts: u32,
+    /// The peer rekeyed the same Child SA while this rekey was out: the
+    /// lowest nonce of its exchange (§2.8.1). Kept here rather than on
+    /// the old Child SA, which the peer deletes if its SA wins, possibly
+    /// before our answer arrives.
+    pub(crate) collision: Option<Vec<u8>>,
 }
 
 /// The name used in IKE_AUTH: a Child SA offered there.
@@ -165,6 +166,7 @@ impl ChildRequest {
             remote_ts,
             proposals,
             restarts: 0,
+            collision: None,
         })
     }
 
@@ -312,7 +314,6 @@ impl IkeSa {
             rekey_at: rekey_ms.map(|r| ctx.now + r),
             expire_at: lifetime_ms.map(|l| ctx.now + l),
             rekeyed: false,
-            peer_rekey: None,
         }
     }
 
@@ -573,10 +574,11 @@ impl IkeSa {
             Some(old_id) => {
                 let ours_min = ni.clone().min(nr.clone());
                 let old = self.children.iter_mut().find(|c| c.id == old_id);
-                match old.as_ref().and_then(|o| o.peer_rekey.clone()) {
+                match req.collision.take() {
                     // A collision we lost (§2.8.1): the Child SA with the
-                    // lowest nonce goes, deleted by whoever made it — us.
-                    Some((_, theirs_min)) if ours_min < theirs_min => {
+                    // lowest nonce goes, deleted by whoever made it — us;
+                    // the peer deletes the old one.
+                    Some(theirs_min) if ours_min < theirs_min => {
                         ctx.out.events.push_back(Event::ChildSaUp(info));
                         self.children.push(child);
                         self.queue.push_back(Pending::DeleteChild(new_id));
@@ -680,9 +682,7 @@ impl IkeSa {
             rekey_at: None,
             expire_at: None,
             rekeyed: false,
-            peer_rekey: None,
         };
-        self.children[pos].peer_rekey = None;
         if let Some(req) = ChildRequest::new(ctx, self, cfg, true, Some(&snapshot)) {
             self.send_child_request(ctx, req);
         }
@@ -763,6 +763,8 @@ impl IkeSa {
         sa.peer_hashes = self.peer_hashes.clone();
         sa.remote_id = self.remote_id.clone();
         sa.state = State::Established;
+        // Unknown to the application until it replaces this SA (hand_over).
+        sa.announced = false;
         let cfg = ctx.peer_cfg(self.peer);
         if let Some(r) = cfg.ike_rekey_ms {
             sa.timers.set(Timer::RekeyIke, ctx.now + r);
@@ -778,9 +780,6 @@ impl IkeSa {
 
     /// Moves our Child SAs to the SA that replaces us and announces it.
     fn hand_over(&mut self, ctx: &mut Ctx<'_>, mut new: IkeSa) {
-        for c in &mut self.children {
-            c.peer_rekey = None;
-        }
         new.children = std::mem::take(&mut self.children);
         new.arm_child_timer();
         new.announced = true;
@@ -860,8 +859,20 @@ impl IkeSa {
                 ours_sa.queue.push_back(Pending::DeleteIke);
                 ctx.out.new_sas.push(ours_sa);
             }
-            Some((theirs, _)) => {
+            Some((mut theirs, _)) => {
                 // We won: the peer deletes its SA; we delete this one.
+                // Should the peer's Delete never come (it took our Delete
+                // of this SA before our answer and forgot its rekey,
+                // §2.25.2), the SA goes silently once the peer's
+                // retransmissions would be over.
+                let r = ctx.config.retransmit;
+                let (mut wait, mut window) = (r.base_ms, 0);
+                for _ in 0..=r.tries {
+                    window += wait;
+                    wait = wait * r.factor_tenths / 10;
+                }
+                theirs.timers = TimerTable::default();
+                theirs.timers.set(Timer::Reap, ctx.now + window);
                 ctx.out.new_sas.push(*theirs);
                 self.hand_over(ctx, ours_sa);
                 self.queue.push_back(Pending::DeleteIke);
@@ -891,6 +902,18 @@ impl IkeSa {
             .sa
             .as_ref()
             .is_some_and(|s| s.iter().any(|p| p.protocol == ProtocolIdV2::IKE));
+        // §2.25.1: a request to rekey the IKE SA while we create, rekey or
+        // close a Child SA of it gets TEMPORARY_FAILURE; §2.25.2: so does a
+        // request to create or rekey a Child SA while we rekey the IKE SA.
+        let busy = match self.outstanding.as_ref().map(|o| &o.kind) {
+            Some(Request::CreateChild(_) | Request::DeleteChildren(_)) => ike,
+            Some(Request::RekeyIke(_)) => !ike,
+            _ => false,
+        };
+        if busy {
+            refuse(self, ctx, (NotifyTypeV2::TEMPORARY_FAILURE, Vec::new()));
+            return;
+        }
         if ike {
             self.rekey_ike_request(ctx, mid, inb);
             return;
@@ -917,19 +940,20 @@ impl IkeSa {
                 a.write(&mut c);
                 self.send_response(ctx, ExchangeType::CREATE_CHILD_SA, mid, c);
                 if let Some(old_id) = rekey_of {
-                    // A collision: our own rekey of this Child SA is out.
-                    let ours_out = matches!(&self.outstanding, Some(o) if matches!(&o.kind, Request::CreateChild(r) if r.rekey_of == Some(old_id)));
-                    let their_min = inb
-                        .nonce
-                        .clone()
-                        .unwrap_or_default()
-                        .min(a.nr.clone().unwrap_or_default());
-                    let new_id = a.child.id;
+                    // Replaced, by this exchange's SA or by ours when our
+                    // own rekey of it is out: a collision, decided when
+                    // ours is answered (§2.8.1).
                     if let Some(old) = self.children.iter_mut().find(|c| c.id == old_id) {
-                        if ours_out {
-                            old.peer_rekey = Some((new_id, their_min));
-                        } else {
-                            old.rekeyed = true;
+                        old.rekeyed = true;
+                    }
+                    if let Some(Outstanding {
+                        kind: Request::CreateChild(r),
+                        ..
+                    }) = &mut self.outstanding
+                    {
+                        if r.rekey_of == Some(old_id) {
+                            let their_min = inb.nonce.clone().unwrap_or_default();
+                            r.collision = Some(their_min.min(a.nr.clone().unwrap_or_default()));
                         }
                     }
                 }
