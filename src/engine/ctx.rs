@@ -3,6 +3,7 @@
 //! output queues.
 
 use std::collections::{HashSet, VecDeque};
+use std::net::SocketAddr;
 
 use super::config::{Config, PeerConfig};
 use super::event::{ChildId, Event, Transmit};
@@ -22,6 +23,9 @@ pub(crate) struct Outputs {
     pub(crate) next_request: u64,
     /// IKE SAs made by a rekey, to be added to the endpoint.
     pub(crate) new_sas: Vec<super::v2::ike_sa::IkeSa>,
+    /// New addresses for IKE SAs (a rekey's new SA following the peer's
+    /// address change seen on the old one): SA, local, remote.
+    pub(crate) moved: Vec<(super::event::SaHandle, SocketAddr, SocketAddr)>,
     /// Last SA handle given out: handles are never reused, so a stale one
     /// can never name a newer SA.
     pub(crate) next_sa: u64,

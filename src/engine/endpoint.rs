@@ -303,6 +303,19 @@ impl Endpoint {
             // A new SA may have queued work (a collision loser's Delete).
             self.with_sa(now, nh, |sa, ctx| sa.next_pending(ctx));
         }
+        // The peer moved (a NAT rebinding during a rekey): the new SA
+        // follows its most recent authenticated message (RFC 7296 §2.23).
+        for (n, local, remote) in std::mem::take(&mut self.out.moved) {
+            if self
+                .sas
+                .get_mut(&n)
+                .is_some_and(|sa| sa.move_to(local, remote))
+            {
+                self.out
+                    .events
+                    .push_back(Event::PeerAddressChanged { sa: n, remote });
+            }
+        }
         let Some(sa) = self.sas.get(&h) else { return };
         if sa.is_dead() {
             let spi = sa.local_spi();

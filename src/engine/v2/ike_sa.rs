@@ -204,6 +204,18 @@ impl IkeSa {
         }
     }
 
+    /// Takes `local` and `remote` as the SA's addresses (UDP encapsulation
+    /// on port 4500); true when they changed.
+    pub(crate) fn move_to(&mut self, local: SocketAddr, remote: SocketAddr) -> bool {
+        if (local, remote) == (self.local, self.remote) {
+            return false;
+        }
+        self.local = local;
+        self.remote = remote;
+        self.encap = local.port() == 4500 || remote.port() == 4500;
+        true
+    }
+
     /// Our SPI (the one peers' messages are demultiplexed by).
     pub(crate) fn local_spi(&self) -> [u8; 8] {
         if self.initiator {
@@ -344,6 +356,17 @@ impl IkeSa {
 
     /// Queues `packets` for sending to the peer.
     pub(crate) fn transmit(&self, ctx: &mut Ctx<'_>, packets: &[Vec<u8>]) {
+        self.transmit_to(ctx, packets, self.local, self.remote);
+    }
+
+    /// Queues `packets` for sending from `local` to `remote`.
+    fn transmit_to(
+        &self,
+        ctx: &mut Ctx<'_>,
+        packets: &[Vec<u8>],
+        local: SocketAddr,
+        remote: SocketAddr,
+    ) {
         for p in packets {
             let data = if self.encap {
                 [&NON_ESP_MARKER[..], p].concat()
@@ -351,8 +374,8 @@ impl IkeSa {
                 p.clone()
             };
             ctx.out.transmits.push_back(Transmit {
-                local: self.local,
-                remote: self.remote,
+                local,
+                remote,
                 data,
                 sa: Some(self.handle),
             });
@@ -412,7 +435,14 @@ impl IkeSa {
                 o.message_id,
                 o.tries + 1
             ));
-            self.die(ctx, DownReason::Timeout);
+            // An unanswered Delete of the IKE SA still ends it as asked:
+            // the peer removes the SA on our first Delete it receives, so
+            // a lost answer is never resent (§1.4.1).
+            let reason = match o.kind {
+                Request::DeleteIke => self.down_reason(false),
+                _ => DownReason::Timeout,
+            };
+            self.die(ctx, reason);
             return;
         }
         o.tries += 1;
@@ -557,8 +587,11 @@ impl IkeSa {
             if h.message_id.wrapping_add(1) == self.peer_mid {
                 if let Some((mid, packets)) = &self.last_response {
                     if *mid == h.message_id {
+                        // Answered where the retransmission came from
+                        // (§2.11): a NAT may have rebound the peer's port
+                        // since the first one.
                         let p = packets.clone();
-                        self.transmit(ctx, &p);
+                        self.transmit_to(ctx, &p, local, remote);
                     }
                 }
                 return;
@@ -598,16 +631,20 @@ impl IkeSa {
         // (the float to port 4500, a NAT rebinding, §2.23): replies go
         // where the last authenticated message came from.
         self.last_heard = ctx.now;
-        if remote != self.remote || local != self.local {
-            let known = self.is_established();
-            self.remote = remote;
-            self.local = local;
-            self.encap = local.port() == 4500 || remote.port() == 4500;
-            if known {
+        if self.move_to(local, remote) {
+            if self.is_established() {
                 ctx.out.events.push_back(Event::PeerAddressChanged {
                     sa: self.handle,
                     remote,
                 });
+            }
+            // The SA a rekey made took this one's addresses then; it
+            // follows (applied by the endpoint).
+            if let Some(n) = self.replaced_by {
+                ctx.out.moved.push((n, local, remote));
+            }
+            if let Some((theirs, _)) = &mut self.peer_ike_rekey {
+                theirs.move_to(local, remote);
             }
         }
         if let Some(t) = inbound.unknown_critical {
