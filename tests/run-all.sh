@@ -44,5 +44,7 @@ fi
 stage "benchmarks (quick)"
 cargo bench --bench parse -- --warm-up-time 1 --measurement-time 2 --noplot
 cargo bench --bench crypto -- --warm-up-time 0.5 --measurement-time 1 --noplot
+cargo bench --bench handshake -- --warm-up-time 1 --measurement-time 2 --noplot
+cargo run --release -q --example engine_sa_memory 200
 
 stage "all tests passed"
