@@ -248,7 +248,7 @@ rk_ls_conf() {
         case $kv in LOCAL_ID=* | REMOTE_ID=*) ids="$ids @${kv#*=}" ;; esac
     done
     mkdir -p "$dir/run" "$dir/nss"
-    sed "${subst[@]}" "$RK_HERE/conf/ipsec.conf.in" >"$dir/ipsec.conf"
+    sed "${subst[@]}" "${RK_LS_CONF_IN:-$RK_HERE/conf/ipsec.conf.in}" >"$dir/ipsec.conf"
     printf '%s : PSK "%s"\n' "${ids# }" "$psk" >"$dir/ipsec.secrets"
     chmod 600 "$dir/ipsec.secrets"
     certutil -N -d "sql:$dir/nss" --empty-password >/dev/null 2>&1 || rk_die "certutil -N failed"

@@ -12,13 +12,17 @@
 #   v1-dpd      DPD (RFC 3706): rike probes (-i) or charon probes (-r)
 #   v1-xauth    XAUTH + Mode-Config: rike is the client (-i, charon the
 #               server with a pool) or the server (-r, charon the client)
+#   v1-ls       libreswan (pluto, ikev2=no): Main Mode PSK, the ISAKMP SA
+#               only (pluto cannot install an IPsec SA on a kernel without
+#               ESP, so its Quick Mode fails on its side)
 #
 # Each checked by check_v1.py: SAs in swanctl as rike reported them, keys
 # equal charon's (encryption key Ka, SKEYID_a, ESP keys), tshark and rike's
 # dissector decrypt the capture with rike's key export.
 
 V1_ALL="v1-psk-i v1-psk-r v1-ecdsa-i v1-ecdsa-r v1-frag-i v1-frag-r v1-aggr-i v1-aggr-r
-        v1-rekey-i v1-rekey-r v1-delete-i v1-dpd-i v1-dpd-r v1-xauth-i v1-xauth-r"
+        v1-rekey-i v1-rekey-r v1-delete-i v1-dpd-i v1-dpd-r v1-xauth-i v1-xauth-r
+        v1-ls-i v1-ls-r"
 V1_POOL_IP=10.73.0.1
 V1_XAUTH_USER=carol
 
@@ -27,7 +31,7 @@ v1_settings() {
     local base=${1#v1-}
     V1_ROLE=${1##*-} base=${base%-*}
     V1_IKE=aes256-sha256-modp2048 V1_ESP=aes256-sha256-modp2048 V1_PKI="" V1_MTU=1280
-    V1_AGGR=no V1_DPD=0 V1_XAUTH="" V1_ACT="" V1_CHECK=""
+    V1_AGGR=no V1_DPD=0 V1_XAUTH="" V1_ACT="" V1_CHECK="" V1_PEER=sw
     case $base in
         psk) ;;
         ecdsa) V1_PKI=ecdsa V1_ESP=aes128-sha1 ;;
@@ -38,6 +42,7 @@ v1_settings() {
         dpd) V1_ACT=dpd V1_CHECK="--dpd 2"
             if [ "$V1_ROLE" = r ]; then V1_DPD=1; fi ;;
         xauth) V1_XAUTH=$V1_ROLE V1_CHECK="--xauth $V1_POOL_IP" ;;
+        ls) V1_PEER=ls V1_CHECK="--libreswan" ;;
         *) return 1 ;;
     esac
 }
@@ -47,7 +52,8 @@ v1_rike_opts() {
     local dir=$1 rts=$RK_TS_S
     # rike as Mode-Config server: the peer's selector is the address it gets
     [ "$V1_XAUTH" = r ] && rts=10.73.0.0/24
-    V1_OPTS=(--ikev1 --local "$RK_IP_R" --remote "$RK_IP_S" --local-id rike.test --remote-id sw.test
+    V1_OPTS=(--ikev1 --local "$RK_IP_R" --remote "$RK_IP_S" --local-id rike.test
+             --remote-id "$V1_PEER.test"
              --ike "$V1_IKE" --esp "$V1_ESP" --local-ts "$RK_TS_R" --remote-ts "$rts"
              --mtu "$V1_MTU" --once --keylog "$dir/keys")
     [ "$V1_AGGR" = yes ] && V1_OPTS+=(--aggressive)
@@ -150,6 +156,38 @@ v1_responder() {
     return $rc
 }
 
+# rike against pluto: the ISAKMP SA must come up both ways (the Quick
+# Mode then fails on pluto's side: no kernel ESP)
+v1_libreswan() {
+    local dir=$1 rc pid n
+    RK_LS_CONF_IN=$HERE/conf/ipsec-v1.conf.in rk_ls_conf "$dir/ls" "LOCAL=$RK_IP_S" "REMOTE=$RK_IP_R" \
+        "LOCAL_TS=$RK_TS_S" "REMOTE_TS=$RK_TS_R" LOCAL_ID=ls.test REMOTE_ID=rike.test \
+        "IKE=aes256-sha2_256;modp2048" "ESP=aes256-sha2_256" "PSK=$PSK"
+    rk_ls_start "$dir/ls"
+    rk_cap_start "$dir/capture.pcapng"
+    if [ "$V1_ROLE" = i ]; then
+        timeout 40 ip netns exec "$RK_NS_R" "$RIKE_BIN" connect "${V1_OPTS[@]}" --timeout 3 \
+            2>"$dir/rike.log"
+        echo "rike connect exited $?" >>"$dir/steps.log"
+    else
+        rk_bg "$dir/rike.pid" ip netns exec "$RK_NS_R" "$RIKE_BIN" listen "${V1_OPTS[@]}" \
+            --timeout 20 --linger 1 2>"$dir/rike.log"
+        rk_wait_for "$dir/rike.log" "listening on" 5 || return 1
+        timeout 20 "$RK_LS_BIN/whack" --ctlsocket "$dir/ls/run/pluto.ctl" --name rk --initiate \
+            >>"$dir/steps.log" 2>&1
+        pid=$(cat "$dir/rike.pid")
+        for n in $(seq 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+        rk_stop "$dir/rike.pid"
+        wait "$pid" 2>/dev/null
+    fi
+    rk_cap_stop "$dir/capture.pcapng"
+    rk_ls_stop "$dir/ls"
+    cp "$dir/ls/pluto.log" "$dir/pluto.log"
+    grep -q "IKE SA .* up" "$dir/rike.log"
+    rc=$?
+    return $rc
+}
+
 # v1_run_scenario NAME: one IKEv1 scenario, reported like the others
 v1_run_scenario() {
     local name=$1 dir=$OUT/$1 rc=0 t0=$SECONDS
@@ -161,6 +199,18 @@ v1_run_scenario() {
         rk_pki "$OUT/pki-$V1_PKI" "$V1_PKI"
     fi
     v1_rike_opts "$dir"
+    if [ "$V1_PEER" = ls ]; then
+        if ! rk_ls_available; then
+            rk_log "SKIP $name: no libreswan under $RK_LS_ROOT (rk_ls_unpack in lib.sh, or .ci/run)"
+            [ "${RIKE_REQUIRE_INTEROP:-}" = 1 ] && return 1
+            return 2
+        fi
+        v1_libreswan "$dir" || rc=1
+        python3 "$HERE/check_v1.py" "$dir" --libreswan --role "$V1_ROLE" --rike "$RIKE_BIN" \
+            >"$dir/check.log" 2>&1 || rc=1
+        report "$name" "$dir" $rc $t0
+        return $rc
+    fi
     v1_charon_up "$dir"
     rk_cap_start "$dir/capture.pcapng"
     if [ "$V1_ROLE" = i ]; then

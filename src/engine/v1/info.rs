@@ -298,7 +298,19 @@ impl IsakmpSa {
             self.peer_error(ctx, t);
             return;
         }
-        if protocol != ProtocolIdV1::IPSEC_ESP && protocol != ProtocolIdV1(0) {
+        // Errors about a proposal or selectors belong to a Quick Mode,
+        // whatever protocol the peer put in (libreswan says ISAKMP).
+        let qm_error = matches!(
+            t,
+            NotifyTypeV1::NO_PROPOSAL_CHOSEN
+                | NotifyTypeV1::INVALID_ID_INFORMATION
+                | NotifyTypeV1::ATTRIBUTES_NOT_SUPPORTED
+                | NotifyTypeV1::BAD_PROPOSAL_SYNTAX
+                | NotifyTypeV1::INVALID_TRANSFORM_ID
+                | NotifyTypeV1::INVALID_SPI
+                | NotifyTypeV1::INVALID_KEY_INFORMATION
+        );
+        if protocol != ProtocolIdV1::IPSEC_ESP && protocol != ProtocolIdV1(0) && !qm_error {
             ctx.log(format!("ISAKMP SA {}: the peer says {t}", self.handle.0));
             return;
         }
