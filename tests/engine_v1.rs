@@ -1148,3 +1148,73 @@ fn dissector_decrypts(fragmented: bool) {
         assert_eq!(decrypted, if fragmented { 5 } else { 7 }, "{text}");
     }
 }
+
+#[test]
+fn a_flood_of_main_mode_requests_is_bounded_and_times_out() {
+    let mut flooder = endpoint(vec![ini()], 9, |c| c.limits.ike_sa_max = 20_000);
+    let mut b = endpoint(vec![resp()], 2, |c| c.limits.half_open_max = 50);
+    for i in 0..1_000u32 {
+        let spoofed = addr(Ipv4Addr::from(0x0a00_0000 + i), 500);
+        flooder.ep.initiate(0, "to-b", spoofed).unwrap();
+        while let Some(t) = flooder.ep.poll_transmit() {
+            b.ep.handle(1, addr(B_IP, 500), t.local, &t.data);
+        }
+    }
+    assert_eq!(b.ep.half_open_count(), 50);
+    assert_eq!(b.ep.sa_count(), 50);
+    let mut answers = 0;
+    while b.ep.poll_transmit().is_some() {
+        answers += 1;
+    }
+    // One MM2 each, and no resending of it on a timer (no amplification).
+    assert_eq!(answers, 50);
+    let mut t = 1;
+    while let Some(at) = b.ep.poll_timeout() {
+        if at > 120_000 {
+            break;
+        }
+        t = at;
+        b.ep.handle_timeout(t);
+        assert!(b.ep.poll_transmit().is_none(), "sent something at {t}");
+    }
+    assert_eq!(b.ep.sa_count(), 0);
+    assert!(t >= 30_000);
+}
+
+#[test]
+fn aggressive_mode_asks_the_application_with_the_peers_identity() {
+    let mut b = v1(responder_peer(), aggressive());
+    b.remote_auth = RemoteAuth::AskPsk;
+    b.remote_id = None;
+    let mut net = net_of(v1(initiator_peer(), aggressive()), b);
+    net.a.ep.initiate(0, "to-b", addr(A_IP, 500)).unwrap();
+    // AM1 is resent while the application thinks: no second request.
+    net.run(3_000);
+    let asks: Vec<(RequestId, SaHandle, Identity)> = net
+        .b
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::PskRequest {
+                request,
+                sa,
+                peer_id,
+            } => Some((*request, *sa, peer_id.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(asks.len(), 1);
+    let (request, sa, id) = asks[0].clone();
+    assert_eq!(id, Identity::parse("a.example"));
+    net.b
+        .ep
+        .provide_psk(
+            net.now,
+            sa,
+            request,
+            Some(Secret::from_slice(b"correct horse")),
+        )
+        .unwrap();
+    net.run(10_000);
+    converged(&net);
+}

@@ -8,6 +8,11 @@
 //! certificates, CREATE_CHILD_SA (new Child SAs, rekeying of Child and
 //! IKE SAs with collision handling), INFORMATIONAL (delete, liveness),
 //! NAT traversal (RFC 7296 §2.23, RFC 3948) and fragmentation (RFC 7383).
+//!
+//! IKEv1 (RFC 2409), in the same endpoint for peers whose configuration
+//! has [`PeerConfig::ikev1`]: Main and Aggressive Mode, Quick Mode,
+//! Informational exchanges with DPD (RFC 3706), NAT traversal (RFC 3947),
+//! XAUTH and Mode-Config, IKEv1 fragmentation.
 
 pub mod config;
 pub(crate) mod ctx;

@@ -68,6 +68,8 @@ pub(crate) struct V1Engine {
     by_init: HashMap<(SocketAddr, [u8; 8]), SaHandle>,
     /// Our SAs waiting for the responder's cookie, by CKY-I.
     initiated: HashMap<[u8; 8], SaHandle>,
+    /// Responder SAs whose phase 1 is not complete.
+    half_open: HashSet<SaHandle>,
     deadlines: HashMap<SaHandle, u64>,
     timers: BTreeSet<(u64, SaHandle)>,
 }
@@ -90,7 +92,7 @@ impl V1Engine {
 
     /// Responder SAs whose phase 1 is not complete.
     pub(crate) fn half_open_count(&self) -> usize {
-        self.sas.values().filter(|s| s.is_half_open()).count()
+        self.half_open.len()
     }
 
     /// The handles.
@@ -475,8 +477,6 @@ impl V1Engine {
             return;
         };
         let mut moved = std::mem::take(&mut old.children);
-        let rekeying = std::mem::take(&mut old.rekeying);
-        let _ = rekeying;
         let Some(new) = self.sas.get_mut(&to) else {
             return;
         };
@@ -567,12 +567,12 @@ impl V1Engine {
         let Some(sa) = self.sas.get(&h) else { return };
         if sa.is_dead() {
             let restart = sa.effects.restart || effects.restart;
-            let (peer, cky) = (sa.peer, (sa.cky_i, sa.cky_r));
+            let peer = sa.peer;
             let (local, remote) = (sa.local, sa.remote);
             self.by_cookies.retain(|_, v| *v != h);
             self.by_init.retain(|_, v| *v != h);
             self.initiated.retain(|_, v| *v != h);
-            let _ = cky;
+            self.half_open.remove(&h);
             if let Some(at) = self.deadlines.remove(&h) {
                 self.timers.remove(&(at, h));
             }
@@ -587,6 +587,11 @@ impl V1Engine {
                 let _ = self.initiate(ctx, peer, local, remote);
             }
             return;
+        }
+        if sa.is_half_open() {
+            self.half_open.insert(h);
+        } else {
+            self.half_open.remove(&h);
         }
         if sa.cky_r != [0; 8] {
             self.by_cookies.insert((sa.cky_i, sa.cky_r), h);
