@@ -1212,7 +1212,9 @@ typedef struct rike_child_sa {
    */
   uint8_t mode;
   /**
-   * 1 when ESP is UDP-encapsulated (RFC 3948, port 4500).
+   * How ESP travels: 0 bare, 1 UDP-encapsulated (RFC 3948, port
+   * 4500), 2 in the RFC 8229 TCP stream with the peer (which needs the
+   * kernel's ESP-in-TCP; UDP encapsulation templates do not apply).
    */
   uint8_t encap;
   /**

@@ -363,6 +363,12 @@ static void install_child(uint64_t sa, uint64_t child, const rike_child_sa *c) {
     if (!d.conf.xfrm || !d.kernel_esp) {
         return;
     }
+    if (c->encap == 2) {
+        logf_("Child SA #%llu runs in the RFC 8229 TCP stream: riked does not install ESP in TCP "
+              "(the kernel's espintcp); keys exported only",
+              (unsigned long long)child);
+        return;
+    }
     if (d.ninstalled >= MAX_CHILDREN) {
         logf_("too many Child SAs in the kernel; #%llu not installed", (unsigned long long)child);
         return;
@@ -464,7 +470,8 @@ static void on_event(const rike_event *ev, uint64_t now) {
         }
         logf_("Child SA %s %s: SPIs %08x_i %08x_o, %s, TS %s === %s, %s%s (%s <-> %s)", c->name, what, c->spi_in,
               c->spi_out, algs, lts, rts, c->mode == RIKE_IPSEC_MODE_TRANSPORT ? "transport" : "tunnel",
-              c->encap ? ", UDP-encapsulated" : "", addr_text(&c->local, a1, sizeof a1),
+              c->encap == 2 ? ", in the TCP stream" : c->encap ? ", UDP-encapsulated" : "",
+              addr_text(&c->local, a1, sizeof a1),
               addr_text(&c->remote, a2, sizeof a2));
         export_keys(d.esp_table, RIKE_KEY_FORMAT_ESP_SA);
         export_keys(d.keylog, RIKE_KEY_FORMAT_KEY_LOG);

@@ -236,7 +236,9 @@ pub struct rike_child_sa {
     pub protocol: u8,
     /// A `rike_ipsec_mode` value.
     pub mode: u8,
-    /// 1 when ESP is UDP-encapsulated (RFC 3948, port 4500).
+    /// How ESP travels: 0 bare, 1 UDP-encapsulated (RFC 3948, port
+    /// 4500), 2 in the RFC 8229 TCP stream with the peer (which needs the
+    /// kernel's ESP-in-TCP; UDP encapsulation templates do not apply).
     pub encap: u8,
     /// 1 with extended sequence numbers.
     pub esn: u8,
@@ -1297,6 +1299,7 @@ fn identity_of(
 fn child_of(
     c: &ChildSaInfo,
     old: u64,
+    tcp: bool,
     strings: &mut Vec<CString>,
     ts: &mut Vec<Vec<rike_ts>>,
 ) -> rike_child_sa {
@@ -1313,7 +1316,7 @@ fn child_of(
             IpsecMode::Tunnel => 1,
             IpsecMode::Transport => 2,
         },
-        encap: u8::from(c.encap),
+        encap: if tcp { 2 } else { u8::from(c.encap) },
         esn: u8::from(c.esn),
         spi_in: c.spi_in,
         spi_out: c.spi_out,
@@ -1339,7 +1342,11 @@ fn child_of(
 
 /// The C view of `event`, and the storage it points into (besides the
 /// event itself).
-fn describe(ep: &Endpoint, event: Event) -> (rike_event, Held) {
+fn describe(
+    ep: &Endpoint,
+    streams: &HashMap<SocketAddr, Stream>,
+    event: Event,
+) -> (rike_event, Held) {
     let mut strings = Vec::new();
     let mut ts = Vec::new();
     let mut bytes = Vec::new();
@@ -1395,13 +1402,15 @@ fn describe(ep: &Endpoint, event: Event) -> (rike_event, Held) {
             c.kind = rike_event_type::ChildSaUp as u32;
             c.ike_sa = info.sa.0;
             c.child_sa = info.child.0;
-            c.u.child = child_of(info, 0, &mut strings, &mut ts);
+            let tcp = streams.contains_key(&info.remote);
+            c.u.child = child_of(info, 0, tcp, &mut strings, &mut ts);
         }
         Event::ChildSaRekeyed { old, new } => {
             c.kind = rike_event_type::ChildSaRekeyed as u32;
             c.ike_sa = new.sa.0;
             c.child_sa = new.child.0;
-            c.u.child = child_of(new, old.0, &mut strings, &mut ts);
+            let tcp = streams.contains_key(&new.remote);
+            c.u.child = child_of(new, old.0, tcp, &mut strings, &mut ts);
         }
         Event::ChildSaDown {
             sa,
@@ -1533,7 +1542,7 @@ pub unsafe extern "C" fn rike_engine_poll_event(
         let Some(ev) = inner.ep.poll_event() else {
             return rike_result::Done;
         };
-        let (mut c, held) = describe(&inner.ep, ev);
+        let (mut c, held) = describe(&inner.ep, &inner.streams, ev);
         c.struct_size = size;
         write_sized(out, &c, size);
         inner.current = Some(held);

@@ -445,6 +445,88 @@ static void psk_on_request(void) {
     rike_config_free(cb);
 }
 
+/* ---- RFC 8229: IKE over a TCP stream ---------------------------------------- */
+
+/* Moves what `from` wants to send into `to` as stream bytes, in chunks of
+ * `chunk` bytes (any chunking must do). Returns the number of frames. */
+static size_t pump_stream(rike_engine *from, rike_engine *to, uint64_t now, size_t chunk, int *saw_prefix) {
+    uint8_t buf[4096];
+    size_t len, frames = 0;
+    rike_transmit t;
+    memset(&t, 0, sizeof t);
+    t.struct_size = sizeof t;
+    while (rike_engine_poll_transmit(from, buf, sizeof buf, &len, &t) == RIKE_RESULT_OK) {
+        CHECK(t.flags & RIKE_TRANSMIT_TCP);
+        if (len >= 6 && memcmp(buf, "IKETCP", 6) == 0) {
+            (*saw_prefix)++;
+        }
+        frames++;
+        /* The receiver sees the sender's addresses swapped. */
+        for (size_t off = 0; off < len; off += chunk) {
+            size_t n = len - off < chunk ? len - off : chunk;
+            OK(rike_engine_handle_stream(to, now, &t.remote, &t.local, buf + off, n));
+        }
+    }
+    return frames;
+}
+
+static void tcp_stream(void) {
+    rike_peer_builder *p = NULL;
+    rike_addr b4500 = addr4(192, 0, 2, 2, 4500);
+    OK(rike_peer_builder_new("to-b", &p));
+    OK(rike_peer_builder_set_remote(p, &b4500));
+    OK(rike_peer_builder_set_local_id(p, "a.example"));
+    OK(rike_peer_builder_set_psk(p, (const uint8_t *)PSK, strlen(PSK)));
+    OK(rike_peer_builder_set_options(p, RIKE_PEER_FORCE_ENCAP));
+    OK(rike_peer_builder_add_child(p, child_cfg("net", "10.1.0.0/16", "10.2.0.0/16", NULL)));
+    const rike_config *ca = one_peer_config(p);
+    const rike_config *cb = responder_config();
+    rike_engine *a = NULL, *b = NULL;
+    OK(rike_engine_new(ca, &a));
+    OK(rike_engine_new(cb, &b));
+    rike_addr a500 = addr4(192, 0, 2, 1, 500);
+    /* A opened a TCP connection to B:4500 (the application does that). */
+    OK(rike_engine_open_stream(a, &b4500));
+    uint64_t sa = 0;
+    OK(rike_engine_initiate(a, 0, "to-b", &a500, &sa));
+    int prefix = 0;
+    size_t frames = 0;
+    for (int i = 0; i < 6; i++) {
+        frames += pump_stream(a, b, 1, 1, &prefix);  /* byte by byte */
+        frames += pump_stream(b, a, 1, 7, &prefix);  /* odd chunks */
+    }
+    CHECK(frames == 4 && prefix == 1);
+    int up_a = 0, up_b = 0, child_a = 0;
+    rike_event ev;
+    for (rike_engine *e = a; e; e = e == a ? b : NULL) {
+        memset(&ev, 0, sizeof ev);
+        ev.struct_size = sizeof ev;
+        while (rike_engine_poll_event(e, &ev) == RIKE_RESULT_OK) {
+            if (ev.kind == RIKE_EVENT_TYPE_IKE_SA_UP) {
+                *(e == a ? &up_a : &up_b) += 1;
+            }
+            if (ev.kind == RIKE_EVENT_TYPE_CHILD_SA_UP && e == a) {
+                child_a++;
+                CHECK(ev.u.child.encap == 2); /* in the TCP stream */
+            }
+        }
+    }
+    CHECK(up_a == 1 && up_b == 1 && child_a == 1);
+    /* Broken framing (a length below the minimum): the stream is dropped. */
+    rike_addr x = addr4(192, 0, 2, 9, 40000);
+    const uint8_t bad[] = {0x00, 0x03, 0, 0, 0, 0, 1, 2};
+    CHECK_RESULT(rike_engine_handle_stream(b, 2, &b4500, &x, bad, sizeof bad), RIKE_RESULT_MALFORMED);
+    CHECK_RESULT(rike_engine_close_stream(b, &x), RIKE_RESULT_DONE);
+    /* Neither side uses port 4500. */
+    CHECK_RESULT(rike_engine_handle_stream(b, 2, &a500, &x, bad, sizeof bad), RIKE_RESULT_INVALID_PARAMETER);
+    OK(rike_engine_close_stream(a, &b4500));
+    CHECK_RESULT(rike_engine_close_stream(a, &b4500), RIKE_RESULT_DONE);
+    rike_engine_free(a);
+    rike_engine_free(b);
+    rike_config_free(ca);
+    rike_config_free(cb);
+}
+
 /* ---- misuse ---------------------------------------------------------------- */
 
 static int log_lines;
@@ -829,6 +911,7 @@ int main(void) {
     retransmission();
     certificates_external_key_admission();
     psk_on_request();
+    tcp_stream();
     misuse();
     return check_summary("engine_api");
 }

@@ -262,6 +262,9 @@ run_tcp() {
             && echo "  ok    ESP SA keys equal on both sides (2 Child SAs)" || echo "  FAIL  ESP SA keys differ"
         grep -q "all SAs deleted" "$a/riked.log" && echo "  ok    A deleted its SAs on SIGTERM" \
             || echo "  FAIL  A did not delete its SAs"
+        grep -q "runs in the RFC 8229 TCP stream: riked does not install" "$a/riked.log" \
+            && echo "  ok    A did not put the TCP-carried Child SA into XFRM as ESP in UDP" \
+            || echo "  FAIL  A said nothing about the TCP-carried Child SA"
     } >"$dir/check.log"
     # The plugin dissects the TCP capture as IKE, and decrypts it with the
     # keys A exported (key file preference of the plugin).
