@@ -11,7 +11,7 @@
 mod engine_net;
 
 use engine_net::*;
-use rike::engine::{DownReason, Event, SaHandle};
+use rike::engine::{DownReason, Event, PeerConfig, ProposalSpec, SaHandle};
 use rike::wire::registry::{ExchangeType, NotifyTypeV2};
 
 const CCSA: ExchangeType = ExchangeType::CREATE_CHILD_SA;
@@ -34,9 +34,13 @@ fn a_exchange_lowest(n: &[u8; 4]) -> bool {
 
 /// An established pair (A initiated) with one Child SA.
 fn established(seed: u8) -> (Net, SaHandle, SaHandle) {
+    established_with(seed, initiator_peer(), responder_peer())
+}
+
+fn established_with(seed: u8, a: PeerConfig, b: PeerConfig) -> (Net, SaHandle, SaHandle) {
     let mut net = Net::new(
-        endpoint(vec![initiator_peer()], seed, |_| {}),
-        endpoint(vec![responder_peer()], seed.wrapping_add(100), |_| {}),
+        endpoint(vec![a], seed, |_| {}),
+        endpoint(vec![b], seed.wrapping_add(100), |_| {}),
     );
     let ha = connect(&mut net);
     let hb = only_sa(&net.b.ep);
@@ -76,25 +80,25 @@ fn sa_spi(s: &Seen) -> Option<Vec<u8>> {
 }
 
 /// The SA payload SPIs of the first CREATE_CHILD_SA exchange `from_a`
-/// started after trace index `since` matching `what`, and of its
-/// successful answer: (requester's SPI, responder's SPI).
+/// started after trace index `since` matching `what` that succeeded, and
+/// of its answer: (requester's SPI, responder's SPI).
 fn exchange_spis(
     net: &Net,
     since: usize,
     from_a: bool,
     what: fn(&Seen) -> bool,
 ) -> Option<(Vec<u8>, Vec<u8>)> {
-    let req = net
-        .seen_since(since, |s| s.is(from_a, CCSA, false) && what(s))
+    net.seen_since(since, |s| s.is(from_a, CCSA, false) && what(s))
         .into_iter()
-        .next()?;
-    let resp = net
-        .seen_since(since, |s| {
-            s.is(!from_a, CCSA, true) && s.mid == req.mid && s.spi_i == req.spi_i
+        .find_map(|req| {
+            let resp = net
+                .seen_since(since, |s| {
+                    s.is(!from_a, CCSA, true) && s.mid == req.mid && s.spi_i == req.spi_i
+                })
+                .into_iter()
+                .find_map(sa_spi)?;
+            Some((sa_spi(req)?, resp))
         })
-        .into_iter()
-        .find_map(sa_spi)?;
-    Some((sa_spi(req)?, resp))
 }
 
 /// INFORMATIONAL requests from one side after `since` deleting ESP SPIs.
@@ -180,8 +184,15 @@ fn a_regular_child_rekey_by_either_peer_replaces_and_deletes_the_old_sa() {
 /// Both peers rekey the same Child SA at once, four times, each time with
 /// another of the four nonces the lowest.
 fn child_collision(variant: usize, fate: impl FnMut(&Sent<'_>) -> Fate + 'static) -> Net {
+    child_collision_on(established(1), variant, fate)
+}
+
+fn child_collision_on(
+    (net, ha, hb): (Net, SaHandle, SaHandle),
+    variant: usize,
+    fate: impl FnMut(&Sent<'_>) -> Fate + 'static,
+) -> Net {
     let nonces = NONCES[variant];
-    let (net, ha, hb) = established(1);
     let mut net = net.with_fate(fate);
     let mark = net.trace.len();
     let (ev_a, ev_b) = (net.a.events.len(), net.b.events.len());
@@ -265,6 +276,25 @@ fn child_rekey_collision_with_a_delayed_response() {
     // had to delete (strongSwan test_collision_delayed_response).
     for v in 0..4 {
         child_collision(v, every(|s| s.is(false, CCSA, true), Fate::Delay(100)));
+    }
+}
+
+#[test]
+fn child_rekey_collision_after_invalid_ke_payload_both_ways() {
+    // Each side prefers another PFS group: both first requests get
+    // INVALID_KE_PAYLOAD (§1.3), both retries with the group the peer
+    // wants collide, and the nonces decide (strongSwan
+    // test_collision_ke_invalid).
+    for v in 0..4 {
+        let mut a = initiator_peer();
+        a.children[0].esp = ProposalSpec::parse_list("aes128gcm16-x25519-ecp256", false).unwrap();
+        let mut b = responder_peer();
+        b.children[0].esp = ProposalSpec::parse_list("aes128gcm16-ecp256-x25519", false).unwrap();
+        let net = child_collision_on(established_with(1, a, b), v, |_| Fate::Deliver);
+        let refused = net.seen_since(0, |s| {
+            s.exchange == CCSA && s.response && s.has(NotifyTypeV2::INVALID_KE_PAYLOAD)
+        });
+        assert_eq!(refused.len(), 2, "variant {v}");
     }
 }
 
