@@ -881,6 +881,87 @@ fn b_with_keys_agrees_with_builtin_dissector() {
     assert!(r[&3][1].contains("10.1.0.1"), "{}", f.stdout);
 }
 
+/// ChaCha20-Poly1305 (RFC 7634), which the built-in cannot decrypt and its
+/// key tables cannot name: the plugin decrypts strongSwan's IKE_AUTH and
+/// INFORMATIONAL with the rike key log written from charon's own keys, and
+/// checks every tag.
+#[test]
+fn plugin_decrypts_chacha20_poly1305_with_a_rike_key_log() {
+    let Some(e) = env() else { return };
+    let cap = &e
+        .caps
+        .iter()
+        .find(|(n, _)| n == "strongswan/sw-v2-chapoly.pcapng")
+        .expect("sw-v2-chapoly.pcapng in tests/data")
+        .1;
+    let log = e.dir.join("sw-v2-chapoly.rike.keylog");
+    std::fs::copy(
+        e.root
+            .join("tests/data/strongswan/sw-v2-chapoly.keys/rike.keylog"),
+        &log,
+    )
+    .unwrap();
+    std::fs::set_permissions(&log, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let pref = format!("rike.keys_file:{}", path_str(&log));
+    let f = tshark(
+        e,
+        true,
+        &[
+            "-r",
+            path_str(cap),
+            "-n",
+            "-o",
+            &pref,
+            "-T",
+            "fields",
+            "-e",
+            "frame.number",
+            "-e",
+            "rike.enc.decrypted",
+            "-e",
+            "rike.enc.iv",
+            "-e",
+            "rike.id.type",
+            "-e",
+            "rike.ts.start_ipv4",
+            "-Y",
+            "rike.enc.icd",
+        ],
+    );
+    assert_eq!(f.code, Some(0), "{}", f.stderr);
+    let r = rows(&f);
+    assert_eq!(
+        r.keys().copied().collect::<Vec<_>>(),
+        [3, 4, 9, 10],
+        "{}",
+        f.stdout
+    );
+    for (frame, v) in &r {
+        assert!(
+            !v[0].is_empty(),
+            "frame {frame} not decrypted: {}",
+            f.stdout
+        );
+        // RFC 7634 §2: an 8-octet IV.
+        assert_eq!(v[1].len(), 16, "frame {frame} IV: {}", f.stdout);
+    }
+    assert!(!r[&3][2].is_empty() && !r[&4][2].is_empty(), "{}", f.stdout);
+    assert!(r[&3][3].contains("10.1.0.1"), "{}", f.stdout);
+    let all = tshark(e, true, &["-r", path_str(cap), "-n", "-o", &pref, "-V"]);
+    assert!(
+        !all.all().contains("ncorrect"),
+        "a tag failed:\n{}",
+        all.stdout
+    );
+    // And without the key log: the payloads stay encrypted.
+    let none = tshark(
+        e,
+        true,
+        &["-r", path_str(cap), "-n", "-Y", "rike.enc.decrypted"],
+    );
+    assert_eq!(none.stdout.trim(), "", "decrypted without keys");
+}
+
 /// Rows of a `-T fields` run: frame → values of `fields` (raw, '|' joined).
 fn rows(o: &Out) -> BTreeMap<u32, Vec<String>> {
     o.stdout
