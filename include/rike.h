@@ -318,6 +318,49 @@ typedef uint32_t rike_severity;
 #endif // __cplusplus
 
 /**
+ * What an expert info is about, as Wireshark's `PI_*` groups.
+ */
+enum rike_expert_group
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * The message breaks the format: lengths, counts, structure
+   * (`PI_MALFORMED`).
+   */
+  RIKE_EXPERT_GROUP_MALFORMED = 0,
+  /**
+   * Allowed by the format but against the protocol (`PI_PROTOCOL`).
+   */
+  RIKE_EXPERT_GROUP_PROTOCOL = 1,
+  /**
+   * Sequence analysis: retransmissions (`PI_SEQUENCE`).
+   */
+  RIKE_EXPERT_GROUP_SEQUENCE = 2,
+  /**
+   * Content not dissected: encrypted without keys, or not captured
+   * (`PI_UNDECODED`).
+   */
+  RIKE_EXPERT_GROUP_UNDECODED = 3,
+  /**
+   * Decryption: ICV/tag failure, wrong key (`PI_DECRYPTION`).
+   */
+  RIKE_EXPERT_GROUP_DECRYPTION = 4,
+  /**
+   * Fragments and their reassembly (`PI_REASSEMBLE`).
+   */
+  RIKE_EXPERT_GROUP_REASSEMBLE = 5,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum rike_expert_group rike_expert_group;
+#else
+typedef uint32_t rike_expert_group;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * How a buffer handed to the dissector was carried.
  */
 enum rike_carrier
@@ -862,8 +905,27 @@ typedef struct rike_value_name {
 } rike_value_name;
 
 /**
+ * One entry of a value-range table (Wireshark's `range_string` of 4.0
+ * and later): values `min` to `max`, both included, have the name.
+ */
+typedef struct rike_range_name {
+  /**
+   * First value of the range.
+   */
+  uint64_t min;
+  /**
+   * Last value of the range.
+   */
+  uint64_t max;
+  /**
+   * The name, NUL-terminated; NULL in the terminating entry.
+   */
+  const char *name;
+} rike_range_name;
+
+/**
  * One field of the catalogue. All pointers are static: valid for the
- * life of the process.
+ * life of the process. Entries only grow at the end.
  */
 typedef struct rike_field_info {
   /**
@@ -911,6 +973,19 @@ typedef struct rike_field_info {
    * For booleans: the text of the clear state, or NULL.
    */
   const char *false_text;
+  /**
+   * For integer fields whose registry names ranges of values (private
+   * use, unassigned …): the whole lookup table, every entry of `values`
+   * as a one-value range first, then the named ranges; the first entry
+   * that holds a value names it. Terminated by an entry whose name is
+   * NULL. NULL when the field has no named ranges (`values` is then
+   * complete).
+   */
+  const struct rike_range_name *ranges;
+  /**
+   * Number of entries of `ranges`, terminator not counted.
+   */
+  size_t ranges_len;
 } rike_field_info;
 
 /**
@@ -933,6 +1008,10 @@ typedef struct rike_expert_info {
    * Severity.
    */
   rike_severity severity;
+  /**
+   * What it is about.
+   */
+  rike_expert_group group;
 } rike_expert_info;
 
 /**
@@ -956,9 +1035,14 @@ typedef struct rike_pdu_info {
    */
   uint32_t carrier;
   /**
-   * Must be zero (room to grow).
+   * Length of the buffer on the wire (Wireshark's reported length), when
+   * the capture holds less of it (snapshot length, or an RFC 8229 frame
+   * continued in a segment not reassembled); 0 = the buffer is whole.
+   * Data missing at the end is then reported as not captured
+   * (`rike.short`), not as malformed. Must not be below the buffer's
+   * length. (Was a reserved field that had to be zero.)
    */
-  uint32_t reserved;
+  uint32_t reported_len;
 } rike_pdu_info;
 
 /**
@@ -2097,9 +2181,9 @@ rike_result rike_capture_reset(struct rike_capture *capture);
  * with `rike_dissection_free`. Malformed input is not an error: it gives
  * expert records. `buf` may be NULL only when `len` is 0.
  *
- * Returns `RIKE_RESULT_INVALID_PARAMETER` for an unknown carrier or
- * non-zero reserved field, `RIKE_RESULT_POISONED` after an earlier panic
- * (reset or free the state).
+ * Returns `RIKE_RESULT_INVALID_PARAMETER` for an unknown carrier or a
+ * `reported_len` that is not 0 but below `len`, `RIKE_RESULT_POISONED`
+ * after an earlier panic (reset or free the state).
  *
  * # Safety
  * `capture` from `rike_capture_new`; `info` valid; `buf` valid for `len`
@@ -2173,6 +2257,20 @@ const uint8_t *rike_dissection_source(const struct rike_dissection *d,
                                       size_t *len_out);
 
 /**
+ * Where the ESP packet carried by the dissected buffer starts (UDP 4500
+ * without the non-ESP marker, or an RFC 8229 frame holding ESP): writes
+ * its offset in the buffer to `*offset_out` and returns `RIKE_RESULT_OK`.
+ * A caller with an ESP dissector hands it the bytes from there on; the
+ * records at that offset and after it (source 0, depth 0) only show the
+ * ESP header. Returns `RIKE_RESULT_DONE` (nothing written) when the
+ * buffer carries no ESP.
+ *
+ * # Safety
+ * `d` from a dissect call and not freed; `offset_out` writable.
+ */
+rike_result rike_dissection_esp_offset(const struct rike_dissection *d, size_t *offset_out);
+
+/**
  * The display name of extra buffer `index` (e.g. "Decrypted IKE
  * (ENCR_AES_GCM_16 (20) 256-bit)"); "" when out of range.
  *
@@ -2215,6 +2313,20 @@ rike_result rike_capture_add_keys(struct rike_capture *capture,
                                   size_t *skipped_out);
 
 /**
+ * Forgets every key of the capture state and everything decrypted with
+ * them, so that other keys can be loaded (a changed key-file preference)
+ * without creating a new state; the analysis learnt from the capture
+ * (links, retransmissions, fragment groups) stays.
+ *
+ * Returns `RIKE_RESULT_POISONED` after an earlier panic (reset or free
+ * the state).
+ *
+ * # Safety
+ * `capture` from `rike_capture_new`.
+ */
+rike_result rike_capture_clear_keys(struct rike_capture *capture);
+
+/**
  * Number of IKE SAs whose keys the capture state holds.
  *
  * # Safety
@@ -2237,8 +2349,12 @@ void rike_dissection_free(struct rike_dissection *d);
  * smallest PDU). Writes the length to `*len_out`.
  *
  * Returns `RIKE_RESULT_TRUNCATED` with fewer than 6 bytes and
- * `RIKE_RESULT_MALFORMED` for a frame length below 6 (the stream cannot
- * be followed further).
+ * `RIKE_RESULT_MALFORMED` for a frame length below 6, writing nothing.
+ * After `RIKE_RESULT_MALFORMED` the stream cannot be followed further:
+ * hand the rest of the data to `rike_capture_dissect` as one
+ * `RIKE_CARRIER_TCP_FRAME`; its dissection shows the bad length field and
+ * a `rike.malformed` expert (for Wireshark's `tcp_dissect_pdus`: return
+ * the remaining length of the segment as the PDU length).
  *
  * # Safety
  * `buf` valid for `len` bytes; `len_out` writable.

@@ -29,11 +29,17 @@
 #define PLUGIN_VERSION RIKE_VERSION_STRING
 #endif
 
-/* librike's value-name entries are handed to Wireshark as value_string
- * tables without copying: the layouts must be the same. */
+/* librike's value-name and value-range tables are handed to Wireshark as
+ * value_string and range_string tables without copying: the layouts must
+ * be the same. */
 G_STATIC_ASSERT(sizeof(rike_value_name) == sizeof(value_string));
 G_STATIC_ASSERT(offsetof(rike_value_name, value) == offsetof(value_string, value));
 G_STATIC_ASSERT(offsetof(rike_value_name, name) == offsetof(value_string, strptr));
+G_STATIC_ASSERT(sizeof(rike_range_name) == sizeof(range_string));
+G_STATIC_ASSERT(offsetof(rike_range_name, min) == offsetof(range_string, value_min));
+G_STATIC_ASSERT(offsetof(rike_range_name, max) == offsetof(range_string, value_max));
+G_STATIC_ASSERT(offsetof(rike_range_name, name) == offsetof(range_string, strptr));
+G_STATIC_ASSERT(sizeof(((range_string *)0)->value_min) == sizeof(guint64));
 
 /* ---- the four symbols of the 4.0 plugin ABI (the only exported ones) */
 WS_DLL_PUBLIC_DEF const gchar plugin_version[] = PLUGIN_VERSION;
@@ -56,13 +62,12 @@ static gint ett_rike_proto = -1;
 static expert_field *ei_rike;           /* [rike_expert_count()] */
 static const rike_field_info **fields;  /* the catalogue, cached */
 static size_t n_fields, n_experts;
-static int field_esp_spi = -1;          /* catalogue id of "rike.esp.spi", see esp_offset() */
 
 static rike_capture *capture;           /* per-capture state, reset with the capture */
 static dissector_handle_t rike_handle, rike_natt_handle, rike_tcp_handle, esp_handle;
 static gboolean rike_desegment = TRUE;
 static const char *rike_keys_path = "";   /* preference rike.keys_file */
-static char *loaded_keys_path;           /* what the capture state holds */
+static char *loaded_keys_path;           /* the keys the capture state holds */
 
 /* ---------------------------------------------------------------- registration */
 
@@ -107,7 +112,11 @@ static void fill_hf(hf_register_info *hf, const rike_field_info *f, int *id)
     h->same_name_prev_id = -1; h->same_name_next = NULL;
     if (is_integer(f->kind)) {
         h->display = f->base == RIKE_FIELD_BASE_HEX ? BASE_HEX : BASE_DEC;
-        if (f->values && f->kind == RIKE_FIELD_KIND_UINT64) {
+        if (f->ranges) {
+            /* Names and named ranges (private use …): one range_string. */
+            h->strings = (const range_string *)f->ranges; /* same layout, static */
+            h->display |= BASE_RANGE_STRING;
+        } else if (f->values && f->kind == RIKE_FIELD_KIND_UINT64) {
             /* 64-bit fields need val64_string: copy (process lifetime). */
             val64_string *v = g_new0(val64_string, f->values_len + 1);
             for (size_t i = 0; i < f->values_len; i++) {
@@ -136,23 +145,28 @@ static void rike_init(void)
         rike_capture_reset(capture);
 }
 
-/* Preferences applied: a new key file means a fresh state (keys are only
- * ever added to one), loaded with the file's keys. */
+/* Preferences applied: a changed key file replaces the keys of the
+ * capture state (Wireshark dissects the capture again afterwards). */
 static void rike_prefs_apply(void)
 {
     const char *path = rike_keys_path ? rike_keys_path : "";
     size_t skipped = 0;
     rike_result rc;
 
-    if (capture && g_strcmp0(path, loaded_keys_path ? loaded_keys_path : "") == 0)
-        return;
-    rike_capture_free(capture);
-    capture = NULL;
-    if (rike_capture_new(&capture) != RIKE_RESULT_OK)
+    if (!capture && rike_capture_new(&capture) != RIKE_RESULT_OK)
         capture = NULL;
+    if (!capture || g_strcmp0(path, loaded_keys_path ? loaded_keys_path : "") == 0)
+        return;
+    rc = rike_capture_clear_keys(capture);
+    if (rc == RIKE_RESULT_POISONED && rike_capture_reset(capture) == RIKE_RESULT_OK)
+        rc = rike_capture_clear_keys(capture);
+    if (rc != RIKE_RESULT_OK) {
+        report_failure("rike: cannot replace the keys: %s", rike_result_str(rc));
+        return;
+    }
     g_free(loaded_keys_path);
     loaded_keys_path = g_strdup(path);
-    if (!capture || !*path)
+    if (!*path)
         return;
     rc = rike_capture_load_keys(capture, path, &skipped);
     if (rc != RIKE_RESULT_OK)
@@ -186,14 +200,12 @@ static void proto_register_rike(void)
         ett_rike[i] = -1;
         fill_hf(&hf[i], fields[i], &hf_rike[i]);
         ett[i] = &ett_rike[i];
-        if (strcmp(fields[i]->abbrev, "rike.esp.spi") == 0)
-            field_esp_spi = (int)i;
     }
     ett[n_fields] = &ett_rike_proto;
     proto_register_field_array(proto_rike, hf, (int)n_fields);
     proto_register_subtree_array(ett, (int)n_fields + 1);
 
-    /* Expert infos. librike gives a severity only; the group follows it. */
+    /* Expert infos, with librike's severity and group. */
     ei_register_info *ei = g_new0(ei_register_info, n_experts);
     ei_rike = g_new(expert_field, n_experts);
     for (size_t i = 0; i < n_experts; i++) {
@@ -206,9 +218,18 @@ static void proto_register_rike(void)
         ei[i].eiinfo.name = e->abbrev;
         ei[i].eiinfo.summary = e->summary;
         switch (e->severity) {
-        case RIKE_SEVERITY_ERROR: ei[i].eiinfo.severity = PI_ERROR; ei[i].eiinfo.group = PI_MALFORMED; break;
-        case RIKE_SEVERITY_WARNING: ei[i].eiinfo.severity = PI_WARN; ei[i].eiinfo.group = PI_PROTOCOL; break;
-        default: ei[i].eiinfo.severity = PI_NOTE; ei[i].eiinfo.group = PI_PROTOCOL; break;
+        case RIKE_SEVERITY_ERROR: ei[i].eiinfo.severity = PI_ERROR; break;
+        case RIKE_SEVERITY_WARNING: ei[i].eiinfo.severity = PI_WARN; break;
+        default: ei[i].eiinfo.severity = PI_NOTE; break;
+        }
+        switch (e->group) {
+        case RIKE_EXPERT_GROUP_MALFORMED: ei[i].eiinfo.group = PI_MALFORMED; break;
+        case RIKE_EXPERT_GROUP_SEQUENCE: ei[i].eiinfo.group = PI_SEQUENCE; break;
+        case RIKE_EXPERT_GROUP_UNDECODED: ei[i].eiinfo.group = PI_UNDECODED; break;
+        case RIKE_EXPERT_GROUP_DECRYPTION: ei[i].eiinfo.group = PI_DECRYPTION; break;
+        case RIKE_EXPERT_GROUP_REASSEMBLE: ei[i].eiinfo.group = PI_REASSEMBLE; break;
+        case RIKE_EXPERT_GROUP_PROTOCOL:
+        default: ei[i].eiinfo.group = PI_PROTOCOL; break;
         }
         ei[i].eiinfo.id = 0; ei[i].eiinfo.protocol = NULL; ei[i].eiinfo.orig_severity = 0;
         ei[i].eiinfo.hf_info.p_id = NULL; /* EXPFILL */
@@ -247,16 +268,6 @@ static void proto_register_rike(void)
 }
 
 /* ---------------------------------------------------------------- dissection */
-
-/* Offset of an ESP packet librike found at depth 0 (ESP in UDP 4500 or in
- * an RFC 8229 frame), or -1. */
-static int esp_offset(const rike_record *recs, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (recs[i].source == 0 && recs[i].depth == 0 && (int)recs[i].field == field_esp_spi)
-            return (int)recs[i].offset;
-    return -1;
-}
 
 /* One record as one tree item. */
 static proto_item *add_record(proto_tree *tree, tvbuff_t *tvb, const rike_record *r)
@@ -313,16 +324,20 @@ static proto_item *add_record(proto_tree *tree, tvbuff_t *tvb, const rike_record
     return ti;
 }
 
+static proto_item **add_records(tvbuff_t *, packet_info *, proto_item *, const rike_dissection *,
+                                int);
+
 /* Shows one dissection: columns, tree, expert infos; ESP goes to the esp
  * dissector. May throw (proto_tree_add_* on bad offsets). */
 static void show_dissection(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
                             const rike_dissection *d, gboolean append_info)
 {
-    size_t n = 0, n_ex = 0, n_src = rike_dissection_source_count(d);
-    const rike_record *recs = rike_dissection_records(d, &n);
+    size_t n = 0, n_ex = 0;
     const rike_expert_record *exs = rike_dissection_experts(d, &n_ex);
-    int esp = esp_handle ? esp_offset(recs, n) : -1;
-    tvbuff_t **tvbs;
+    (void)rike_dissection_records(d, &n);  /* the number of records */
+    size_t esp_at = 0;
+    int esp = esp_handle && rike_dissection_esp_offset(d, &esp_at) == RIKE_RESULT_OK &&
+              esp_at < tvb_captured_length(tvb) ? (int)esp_at : -1;
 
     /* The whole buffer is ESP: the esp dissector's, unless it is disabled. */
     if (esp == 0 && call_dissector_only(esp_handle, tvb, pinfo, tree, NULL) > 0)
@@ -336,6 +351,32 @@ static void show_dissection(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
     } else {
         col_add_str(pinfo->cinfo, COL_INFO, rike_dissection_summary(d));
     }
+    proto_item *top = proto_tree_add_item(tree, proto_rike, tvb, 0, esp > 0 ? esp : -1, ENC_NA);
+    proto_item **items = NULL;
+    /* Without a tree (a first pass, a summary) the records have nowhere to
+     * go; the expert infos still count. */
+    if (tree)
+        items = add_records(tvb, pinfo, top, d, esp);
+    for (size_t i = 0; i < n_ex; i++) {
+        const rike_expert_record *e = &exs[i];
+        if (e->expert >= n_experts)
+            continue;
+        proto_item *at = items && e->record < n && items[e->record] ? items[e->record] : top;
+        expert_add_info_format(pinfo, at, &ei_rike[e->expert], "%s", e->text ? e->text : "");
+    }
+    if (esp > 0)
+        call_dissector(esp_handle, tvb_new_subset_remaining(tvb, esp), pinfo, tree);
+}
+
+/* The records of a dissection as tree items under `top`; returns the item
+ * of each record (NULL where none was made). */
+static proto_item **add_records(tvbuff_t *tvb, packet_info *pinfo, proto_item *top,
+                                const rike_dissection *d, int esp)
+{
+    size_t n = 0, n_src = rike_dissection_source_count(d);
+    const rike_record *recs = rike_dissection_records(d, &n);
+    tvbuff_t **tvbs;
+
     /* Decrypted or reassembled data: new tabs in the bytes pane. librike
      * owns the bytes only until rike_dissection_free: copy them. */
     tvbs = wmem_alloc0_array(pinfo->pool, tvbuff_t *, n_src + 1);
@@ -348,7 +389,6 @@ static void show_dissection(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
         add_new_data_source(pinfo, tvbs[i + 1],
                             wmem_strdup(pinfo->pool, rike_dissection_source_name(d, i)));
     }
-    proto_item *top = proto_tree_add_item(tree, proto_rike, tvb, 0, esp > 0 ? esp : -1, ENC_NA);
     proto_tree *root = proto_item_add_subtree(top, ett_rike_proto);
     proto_item **items = wmem_alloc0_array(pinfo->pool, proto_item *, n ? n : 1);
     proto_item *last[RIKE_MAX_DEPTH + 1];   /* latest item at each depth */
@@ -370,15 +410,7 @@ static void show_dissection(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
         last_field[depth] = r->field;
         next = MIN(depth + 1, RIKE_MAX_DEPTH);
     }
-    for (size_t i = 0; i < n_ex; i++) {
-        const rike_expert_record *e = &exs[i];
-        if (e->expert >= n_experts)
-            continue;
-        proto_item *at = e->record < n && items[e->record] ? items[e->record] : top;
-        expert_add_info_format(pinfo, at, &ei_rike[e->expert], "%s", e->text ? e->text : "");
-    }
-    if (esp > 0)
-        call_dissector(esp_handle, tvb_new_subset_remaining(tvb, esp), pinfo, tree);
+    return items;
 }
 
 /* Dissects one buffer with librike (which updates the capture state) and
@@ -386,7 +418,7 @@ static void show_dissection(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
 static gboolean dissect_buffer(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
                                rike_carrier carrier, gboolean append_info)
 {
-    guint len = tvb_captured_length(tvb);
+    guint len = tvb_captured_length(tvb), wire = tvb_reported_length(tvb);
     const guint8 *buf = len ? tvb_get_ptr(tvb, 0, len) : NULL;
     rike_pdu_info info;
     rike_dissection *d = NULL;
@@ -398,6 +430,7 @@ static gboolean dissect_buffer(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tr
     info.flags = PINFO_FD_VISITED(pinfo) ? RIKE_PDU_VISITED : 0;
     info.time_ns = (guint64)pinfo->abs_ts.secs * 1000000000u + (guint64)pinfo->abs_ts.nsecs;
     info.carrier = carrier;
+    info.reported_len = wire > len ? wire : 0;  /* cut short by the capture */
     if (rike_capture_dissect(capture, &info, buf, len, &d) != RIKE_RESULT_OK) {
         rike_capture_reset(capture);    /* a caught panic poisons the state */
         return FALSE;
@@ -440,11 +473,20 @@ static int dissect_rike_tcp_pdu(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t
 static guint get_rike_tcp_pdu_len(packet_info *pinfo _U_, tvbuff_t *tvb, int offset, void *data _U_)
 {
     size_t plen = 0;
-    if (tvb_captured_length_remaining(tvb, offset) < RIKE_TCP_FIXED_LEN ||
-        rike_tcp_pdu_length(tvb_get_ptr(tvb, offset, RIKE_TCP_FIXED_LEN), RIKE_TCP_FIXED_LEN,
-                            &plen) != RIKE_RESULT_OK)
-        return 1;   /* cut short, or a length below 6: tcp_dissect_pdus reports a bounds error */
-    return (guint)plen;
+    if (tvb_captured_length_remaining(tvb, offset) < RIKE_TCP_FIXED_LEN)
+        return 1;   /* cut short (no desegmenting): tcp_dissect_pdus reports a bounds error */
+    switch (rike_tcp_pdu_length(tvb_get_ptr(tvb, offset, RIKE_TCP_FIXED_LEN),
+                                RIKE_TCP_FIXED_LEN, &plen)) {
+    case RIKE_RESULT_OK:
+        return (guint)plen;
+    case RIKE_RESULT_MALFORMED:
+        /* A frame length below 6: the stream cannot be followed. The rest
+         * of the segment goes to librike as one frame, which shows the bad
+         * length field and a rike.malformed expert. */
+        return (guint)tvb_reported_length_remaining(tvb, offset);
+    default:
+        return 1;
+    }
 }
 
 static int dissect_rike_tcp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)

@@ -407,3 +407,77 @@ fn openswan_captures_decrypt_with_their_key_lines() {
     assert_eq!(decrypted.len(), 32, "{decrypted:?}");
     assert!(decrypted.contains("openswan-libpluto/libpluto__lp74-alg-h2hR2__h2hI2.pcap"));
 }
+
+#[test]
+fn wrong_keys_show_no_payloads_and_a_bad_icv_status() {
+    // Flipped keys: the decrypted bytes are a data source only, no payload
+    // is read from them, and the ICV status item says Bad.
+    let table = std::fs::read_to_string(
+        data_dir().join("strongswan/sw-v2-cbc.keys/ikev2_decryption_table"),
+    )
+    .unwrap();
+    let cols: Vec<String> = table.trim().split(',').map(str::to_owned).collect();
+    let flip = |h: &str| {
+        let mut b = unhex(h);
+        b[0] ^= 0x80;
+        rike::dissect::hex(&b)
+    };
+    let line = [
+        cols[0].clone(),
+        cols[1].clone(),
+        flip(&cols[2]),
+        flip(&cols[3]),
+        cols[4].clone(),
+        flip(&cols[5]),
+        flip(&cols[6]),
+        cols[7].clone(),
+    ]
+    .join(",");
+    let mut k = KeyStore::new();
+    k.load_str("flipped", &line);
+    let a = run("strongswan/sw-v2-cbc.pcapng", k);
+    for f in [3, 4] {
+        let d = &a[&f].1;
+        assert!(
+            d.records
+                .iter()
+                .all(|r| r.source == 0 || r.field != Field::TypePayload),
+            "frame {f}: payloads read from wrongly decrypted data"
+        );
+        let status: Vec<u64> = d
+            .find(Field::EncIcdStatus)
+            .filter_map(|r| r.value)
+            .collect();
+        assert_eq!(status, [rike::dissect::integrity_status::BAD], "frame {f}");
+    }
+    // The right keys: Good.
+    let a = run(
+        "strongswan/sw-v2-cbc.pcapng",
+        keys_from("strongswan/sw-v2-cbc.keys"),
+    );
+    let status: Vec<u64> = a[&3]
+        .1
+        .find(Field::EncIcdStatus)
+        .filter_map(|r| r.value)
+        .collect();
+    assert_eq!(status, [rike::dissect::integrity_status::GOOD]);
+}
+
+#[test]
+fn ikev1_retransmission_decrypts_as_the_original() {
+    // Wireshark's test capture with its IKEv1 key row: frame 8 repeats the
+    // Quick Mode message of frame 7 byte for byte (same IV), so it
+    // decrypts to the same payloads; the IV chain does not move.
+    let a = run(
+        "zeek-spicy-ipsec/ikev1-certs.pcap",
+        keys_from("keys/wireshark_ikev1_decryption_table.csv"),
+    );
+    assert_eq!(a[&8].0, a[&7].0, "frame 8 is a retransmission of frame 7");
+    let ids = strings(&a[&7], Field::IdIpv4);
+    assert_eq!(ids, ["192.168.12.118", "1.1.1.1"]);
+    assert_eq!(strings(&a[&8], Field::IdIpv4), ids);
+    for f in 5..=10 {
+        assert_eq!(experts(&a[&f], Expert::IcvIncorrect), 0, "frame {f}");
+        assert_eq!(experts(&a[&f], Expert::DecryptionFailed), 0, "frame {f}");
+    }
+}

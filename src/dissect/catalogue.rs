@@ -60,6 +60,9 @@ pub struct ValueNames {
     pub lookup: fn(u64) -> Option<&'static str>,
     /// Every registered (value, name) pair, for value-string tables.
     pub named: fn() -> Vec<(u32, &'static str)>,
+    /// Ranges of values without names of their own (private use,
+    /// unassigned …): (first, last, name), for range-string tables.
+    pub ranges: fn() -> Vec<(u32, u32, &'static str)>,
 }
 
 impl core::fmt::Debug for ValueNames {
@@ -73,9 +76,38 @@ macro_rules! vals {
         Some(ValueNames {
             lookup: |v| TryFrom::try_from(v).ok().and_then(|x| $t(x).describe()),
             named: || $t::NAMED.iter().map(|&(v, n)| (u32::from(v), n)).collect(),
+            ranges: || {
+                $t::RANGES
+                    .iter()
+                    .map(|&(lo, hi, n)| (u32::from(lo), u32::from(hi), n))
+                    .collect()
+            },
         })
     };
 }
+
+/// Values of `rike.enc.icd.status`: the verdict on an ICV or AEAD tag,
+/// numbered as Wireshark's checksum status fields are.
+pub mod integrity_status {
+    /// The ICV or tag does not verify (wrong key, or damaged data).
+    pub const BAD: u64 = 0;
+    /// The ICV or tag verifies.
+    pub const GOOD: u64 = 1;
+    /// Nothing to verify with ("ANY n-bits" integrity in a key table).
+    pub const UNVERIFIED: u64 = 2;
+    pub(super) const NAMES: &[(u32, &str)] = &[(0, "Bad"), (1, "Good"), (2, "Unverified")];
+}
+
+const INTEGRITY_STATUS: Option<ValueNames> = Some(ValueNames {
+    lookup: |v| {
+        integrity_status::NAMES
+            .iter()
+            .find(|(n, _)| u64::from(*n) == v)
+            .map(|(_, s)| *s)
+    },
+    named: || integrity_status::NAMES.to_vec(),
+    ranges: Vec::new,
+});
 
 /// Boolean names of a flag field: (true text, false text).
 pub type TrueFalse = Option<(&'static str, &'static str)>;
@@ -325,6 +357,7 @@ catalogue! {
     EncData => "rike.enc.data", "Encrypted Data", Bytes, NB, 0, None, None;
     EncIv => "rike.enc.iv", "Initialization Vector", Bytes, NB, 0, None, None;
     EncIcd => "rike.enc.icd", "Integrity Checksum Data", Bytes, NB, 0, None, None;
+    EncIcdStatus => "rike.enc.icd.status", "ICV status", U8, Dec, 0, INTEGRITY_STATUS, None;
     EncDecrypted => "rike.enc.decrypted", "Decrypted Data", Label, NB, 0, None, None;
     EncReassembled => "rike.enc.reassembled", "Reassembled Data", Label, NB, 0, None, None;
     EncPadding => "rike.enc.padding", "Padding", Bytes, NB, 0, None, None;
@@ -392,8 +425,25 @@ pub enum Severity {
     Error,
 }
 
+/// What an expert record is about, as Wireshark's `PI_*` groups.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Group {
+    /// The message breaks the format: lengths, counts, structure.
+    Malformed,
+    /// Allowed by the format but against the protocol's rules.
+    Protocol,
+    /// Sequence analysis: retransmissions.
+    Sequence,
+    /// Content not dissected: encrypted without keys, or not captured.
+    Undecoded,
+    /// Decryption and integrity: ICV/tag failures, wrong keys.
+    Decryption,
+    /// Fragments and their reassembly.
+    Reassemble,
+}
+
 macro_rules! experts {
-    ($( $id:ident => $abbrev:literal, $sev:ident, $summary:literal; )*) => {
+    ($( $id:ident => $abbrev:literal, $sev:ident, $group:ident, $summary:literal; )*) => {
         /// Expert info identifiers, indices into [`EXPERTS`].
         #[repr(u16)]
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -409,6 +459,8 @@ macro_rules! experts {
             pub abbrev: &'static str,
             /// Severity.
             pub severity: Severity,
+            /// What it is about.
+            pub group: Group,
             /// Default text.
             pub summary: &'static str,
         }
@@ -418,25 +470,27 @@ macro_rules! experts {
             expert: Expert::$id,
             abbrev: $abbrev,
             severity: Severity::$sev,
+            group: Group::$group,
             summary: $summary,
         }, )* ];
     };
 }
 
 experts! {
-    Malformed => "rike.malformed", Error, "Malformed message";
-    PayloadLengthInvalid => "rike.payloadlength.invalid", Error, "Invalid payload length";
-    LengthMismatch => "rike.length.invalid", Error, "Message length does not match the data";
-    ExtraData => "rike.extradata.expert", Warning, "Extra data after the last payload";
-    CountMismatch => "rike.count.invalid", Warning, "Count does not match the elements present";
-    BadValue => "rike.value.invalid", Warning, "Invalid value";
-    UnknownCritical => "rike.critical.unknown", Warning, "Unknown payload with the critical bit set";
-    FragmentNumberInvalid => "rike.fragment_number.invalid", Error, "Invalid fragment numbering";
-    Encrypted => "rike.encrypted", Note, "Encrypted content (no keys)";
-    Retransmission => "rike.retransmission", Note, "Retransmission";
-    IcvIncorrect => "rike.ikev2.integrity_checksum", Error, "Integrity check failed (wrong key?)";
-    DecryptionFailed => "rike.decryption.failed", Warning, "Could not decrypt";
-    FragmentsMissing => "rike.fragment.incomplete", Warning, "Fragments missing";
+    Malformed => "rike.malformed", Error, Malformed, "Malformed message";
+    PayloadLengthInvalid => "rike.payloadlength.invalid", Error, Malformed, "Invalid payload length";
+    LengthMismatch => "rike.length.invalid", Error, Malformed, "Message length does not match the data";
+    ExtraData => "rike.extradata.expert", Warning, Malformed, "Extra data after the last payload";
+    CountMismatch => "rike.count.invalid", Warning, Malformed, "Count does not match the elements present";
+    BadValue => "rike.value.invalid", Warning, Protocol, "Invalid value";
+    UnknownCritical => "rike.critical.unknown", Warning, Protocol, "Unknown payload with the critical bit set";
+    FragmentNumberInvalid => "rike.fragment_number.invalid", Error, Reassemble, "Invalid fragment numbering";
+    Encrypted => "rike.encrypted", Note, Undecoded, "Encrypted content (no keys)";
+    Retransmission => "rike.retransmission", Note, Sequence, "Retransmission";
+    IcvIncorrect => "rike.ikev2.integrity_checksum", Error, Decryption, "Integrity check failed (wrong key?)";
+    DecryptionFailed => "rike.decryption.failed", Warning, Decryption, "Could not decrypt";
+    FragmentsMissing => "rike.fragment.incomplete", Warning, Reassemble, "Fragments missing";
+    CutShort => "rike.short", Warning, Undecoded, "Cut short by the capture: the rest was not captured";
 }
 
 impl Expert {

@@ -139,6 +139,10 @@ pub struct Decryption {
     /// IKEv1 fragments (payload 132) by (CKY-I, fragment ID): the pieces
     /// and the number of the last, until the message is whole.
     v1_fragments: HashMap<([u8; 8], u16), V1FragmentSet>,
+    /// IKEv1 results by message content: a retransmission (the same bytes
+    /// again) was encrypted with the IV of the original and decrypts as
+    /// the original did, without moving the IV chain.
+    v1_by_content: HashMap<u64, Option<Decrypted>>,
     frame: u32,
     visited: bool,
 }
@@ -175,6 +179,16 @@ impl Decryption {
     pub fn reset(&mut self) {
         let keys = std::mem::take(&mut self.keys);
         *self = Decryption::new(keys);
+    }
+
+    /// Forgets the keys and every result obtained with them (decrypted
+    /// messages, fragment plaintexts); what was learnt from cleartext
+    /// messages and ciphertext (IKEv1 SAs, KE values, IV chains) stays.
+    pub fn clear_keys(&mut self) {
+        self.keys = KeyStore::default();
+        self.memo.clear();
+        self.fragments.clear();
+        self.v1_by_content.clear();
     }
 
     /// Sets the frame about to be dissected.
@@ -335,8 +349,17 @@ impl Decryptor for Decryption {
 
     fn ikev1(&mut self, msg: &[u8], h: &Header) -> Option<Decrypted> {
         let sa = self.keys.ikev1.get(&h.ispi)?.clone();
-        let key = (self.frame, hash64(msg));
-        self.memo(key, |me| me.decrypt_v1(&sa, msg, h))
+        let content = hash64(msg);
+        self.memo((self.frame, content), |me| {
+            if let Some(original) = me.v1_by_content.get(&content) {
+                return original.clone();
+            }
+            let d = me.decrypt_v1(&sa, msg, h);
+            if me.v1_by_content.len() < MEMO_LIMIT {
+                me.v1_by_content.insert(content, d.clone());
+            }
+            d
+        })
     }
 }
 
@@ -686,5 +709,33 @@ fn decrypt_v2(
     }
     out.payloads_len = plain.len() - pad - 1;
     out.plaintext = plain;
+    // After a bad ICV the plaintext is shown only when it is a payload
+    // chain (a damaged ICV, the right keys); data decrypted with a wrong
+    // key is not dressed up as payloads. A fragment holds a piece of a
+    // chain and cannot be checked.
+    if out.integrity == Integrity2::Incorrect
+        && !fragment
+        && !v2_chain_ok(&out.plaintext[..out.payloads_len], out.first)
+    {
+        out.payloads_len = 0;
+        if let Some(p) = &mut out.problem {
+            p.push_str("; the decrypted data is no payload chain either: wrong encryption key too");
+        }
+    }
     Some(out)
+}
+
+/// Whether `chain` is exactly an IKEv2 payload chain starting with `first`.
+fn v2_chain_ok(chain: &[u8], first: PayloadType) -> bool {
+    if first == PayloadType::NONE {
+        return chain.is_empty();
+    }
+    let mut end = 0usize;
+    for p in PayloadIter::new(chain, chain, first, IkeVersion::V2) {
+        match p {
+            Ok(p) => end = crate::wire::reader::offset_in(chain, p.raw) + p.raw.len(),
+            Err(_) => return false,
+        }
+    }
+    end == chain.len() && end > 0
 }

@@ -12,9 +12,10 @@ mod value;
 mod walk;
 
 pub use catalogue::{
-    Base, Expert, ExpertDesc, Field, FieldDesc, FieldKind, Severity, ValueNames, CATALOGUE, EXPERTS,
+    integrity_status, Base, Expert, ExpertDesc, Field, FieldDesc, FieldKind, Group, Severity,
+    ValueNames, CATALOGUE, EXPERTS,
 };
 pub use record::{Dissection, ExpertRecord, Record, Source};
 pub use state::{CaptureState, PduInfo};
 pub use value::{display, hex, value_of, Value};
-pub use walk::{dissect, dissect_with, Carrier};
+pub use walk::{dissect, dissect_captured, dissect_with, Carrier};

@@ -63,6 +63,9 @@ pub struct Dissection {
     pub messages: Vec<(u32, u32)>,
     /// Buffers made during dissection, referred to by `Record::source`.
     pub sources: Vec<Source>,
+    /// Offset of an ESP packet the buffer carries (UDP 4500, RFC 8229
+    /// frame), from where an ESP dissector takes over.
+    pub esp: Option<u32>,
 }
 
 impl Dissection {

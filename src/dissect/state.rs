@@ -15,7 +15,7 @@ use super::catalogue::{Expert, Field};
 use super::decrypt::Decryption;
 use super::keys::KeyStore;
 use super::record::{Dissection, ExpertRecord, Record};
-use super::walk::{dissect_with, Carrier};
+use super::walk::{dissect_captured, Carrier};
 use crate::wire::header::{Flags, Header, IkeVersion};
 use crate::wire::message::Message;
 use crate::wire::registry::PayloadType;
@@ -60,14 +60,32 @@ struct Exchange {
     requests: Vec<(u32, u64, u64)>,
     /// Response frames, likewise.
     responses: Vec<(u32, u64, u64)>,
+    /// Content hash → first request frame with it (retransmissions are
+    /// found without a scan: a peer may resend a message many times).
+    first_request: HashMap<u64, u32>,
+    /// Content hash → first response frame with it.
+    first_response: HashMap<u64, u32>,
 }
 
 impl Exchange {
-    /// For `frame` in `list`, the earlier frame with the same content.
-    fn original_of(list: &[(u32, u64, u64)], frame: u32) -> Option<u32> {
-        let &(_, _, h) = list.iter().find(|(f, _, _)| *f == frame)?;
-        let &(first, _, _) = list.iter().find(|(_, _, x)| *x == h)?;
-        (first != frame).then_some(first)
+    fn push(&mut self, response: bool, at: (u32, u64, u64)) {
+        let (list, first) = if response {
+            (&mut self.responses, &mut self.first_response)
+        } else {
+            (&mut self.requests, &mut self.first_request)
+        };
+        list.push(at);
+        first.entry(at.2).or_insert(at.0);
+    }
+
+    /// The earlier frame with the content `hash` of `frame`.
+    fn original_of(&self, response: bool, frame: u32, hash: u64) -> Option<u32> {
+        let first = if response {
+            &self.first_response
+        } else {
+            &self.first_request
+        };
+        first.get(&hash).copied().filter(|f| *f != frame)
     }
 }
 
@@ -99,6 +117,9 @@ struct FragGroup {
 pub struct CaptureState {
     decryption: Decryption,
     exchanges: HashMap<ExchangeKey, Vec<Exchange>>,
+    /// Where each IKEv2 message learnt went: (frame, key) → (index in
+    /// `exchanges[key]`, content hash).
+    placed: HashMap<(u32, ExchangeKey), (usize, u64)>,
     /// IKEv1 messages by content, for retransmission detection.
     v1_seen: HashMap<u64, u32>,
     fragments: HashMap<FragKey, FragGroup>,
@@ -153,15 +174,30 @@ impl CaptureState {
         self.decryption.keys_mut()
     }
 
+    /// Forgets every key and everything decrypted with them; what the
+    /// capture taught (links, retransmissions, fragment groups, IKEv1
+    /// exchanges and IV chains) stays. Load other keys afterwards.
+    pub fn clear_keys(&mut self) {
+        self.decryption.clear_keys();
+    }
+
     /// Dissects one buffer and adds the analysis items: links between
     /// requests and responses, response time, retransmissions, fragment
     /// grouping.
     pub fn dissect(&mut self, info: &PduInfo, buf: &[u8]) -> Dissection {
+        self.dissect_captured(info, buf, buf.len())
+    }
+
+    /// As [`dissect`](Self::dissect), for a buffer that was `wire_len`
+    /// octets long on the wire (more than `buf.len()` when the capture cut
+    /// it short): missing data at the end is then reported as not
+    /// captured, not as a malformed message.
+    pub fn dissect_captured(&mut self, info: &PduInfo, buf: &[u8], wire_len: usize) -> Dissection {
         self.decryption.set_frame(info.frame, info.visited);
         if let Some(ike) = ike_bytes(buf, info.carrier) {
             self.decryption.observe(ike);
         }
-        let mut d = dissect_with(buf, info.carrier, &mut self.decryption);
+        let mut d = dissect_captured(buf, wire_len, info.carrier, &mut self.decryption);
         let Some(ike) = ike_bytes(buf, info.carrier) else {
             return d;
         };
@@ -199,15 +235,13 @@ impl CaptureState {
             let fragment = h.next_payload == PayloadType::V2_SKF;
             self.learn_v2(key, content_hash(ike), response, fragment, info);
         }
-        let Some(list) = self.exchanges.get(&key) else {
+        // The exchange this frame belongs to.
+        let Some(&(index, hash)) = self.placed.get(&(info.frame, key)) else {
             return;
         };
-        // The exchange this frame belongs to.
-        let found = list.iter().find(|x| {
-            let frames = if response { &x.responses } else { &x.requests };
-            frames.iter().any(|(f, _, _)| *f == info.frame)
-        });
-        let Some(x) = found else { return };
+        let Some(x) = self.exchanges.get(&key).and_then(|l| l.get(index)) else {
+            return;
+        };
         if response {
             if let Some(&(req, req_t, _)) = x.requests.first() {
                 a.frame(Field::ResponseTo, req);
@@ -217,7 +251,7 @@ impl CaptureState {
                     }
                 }
             }
-            if let Some(first) = Exchange::original_of(&x.responses, info.frame) {
+            if let Some(first) = x.original_of(true, info.frame, hash) {
                 a.frame(Field::RetransmissionOf, first);
                 a.expert(
                     Expert::Retransmission,
@@ -228,7 +262,7 @@ impl CaptureState {
             if let Some(&(resp, _, _)) = x.responses.first() {
                 a.frame(Field::ResponseIn, resp);
             }
-            if let Some(first) = Exchange::original_of(&x.requests, info.frame) {
+            if let Some(first) = x.original_of(false, info.frame, hash) {
                 a.frame(Field::RetransmissionOf, first);
                 a.expert(
                     Expert::Retransmission,
@@ -252,33 +286,39 @@ impl CaptureState {
         self.tracked += 1;
         let list = self.exchanges.entry(key).or_default();
         let at = (info.frame, info.time_ns, hash);
-        if response {
+        let index = if response {
             // Answers the latest exchange that has a request.
-            match list.iter_mut().rev().find(|x| !x.requests.is_empty()) {
-                Some(x) => x.responses.push(at),
-                None => list.push(Exchange {
-                    responses: vec![at],
-                    ..Exchange::default()
-                }),
+            match list.iter().rposition(|x| !x.requests.is_empty()) {
+                Some(i) => i,
+                None => {
+                    list.push(Exchange::default());
+                    list.len() - 1
+                }
             }
-            return;
-        }
-        // A request joins the open exchange when it repeats a message of it
-        // (retransmission) or is another fragment of it; other bytes with
-        // the same message ID start a new exchange (IKE_SA_INIT sent again
-        // with a COOKIE or another KE group reuses ID 0).
-        match list.last_mut() {
-            Some(x)
-                if x.requests.iter().any(|r| r.2 == hash)
-                    || (fragment && x.responses.is_empty() && !x.requests.is_empty()) =>
-            {
-                x.requests.push(at)
+        } else {
+            // A request joins the open exchange when it repeats a message of
+            // it (retransmission) or is another fragment of it; other bytes
+            // with the same message ID start a new exchange (IKE_SA_INIT sent
+            // again with a COOKIE or another KE group reuses ID 0).
+            match list.last() {
+                Some(x)
+                    if x.first_request.contains_key(&hash)
+                        || (fragment && x.responses.is_empty() && !x.requests.is_empty()) =>
+                {
+                    list.len() - 1
+                }
+                _ => {
+                    list.push(Exchange::default());
+                    list.len() - 1
+                }
             }
-            _ => list.push(Exchange {
-                requests: vec![at],
-                ..Exchange::default()
-            }),
+        };
+        if let Some(x) = list.get_mut(index) {
+            x.push(response, at);
         }
+        self.placed
+            .entry((info.frame, key))
+            .or_insert((index, hash));
     }
 
     fn ikev1(&mut self, info: &PduInfo, ike: &[u8], a: &mut Analysis<'_>) {

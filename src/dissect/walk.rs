@@ -5,7 +5,7 @@
 
 use core::fmt::Write as _;
 
-use super::catalogue::{Expert, Field};
+use super::catalogue::{integrity_status, Expert, Field};
 use super::decrypt::{Decrypted, Decryptor, Integrity2, NoKeys};
 use super::record::{Dissection, ExpertRecord, Record, Source};
 use crate::wire::attribute::{AttrValue, Attribute};
@@ -39,11 +39,32 @@ pub fn dissect(buf: &[u8], carrier: Carrier) -> Dissection {
 
 /// Dissects one buffer, asking `dec` to decrypt what it can.
 pub fn dissect_with(buf: &[u8], carrier: Carrier, dec: &mut dyn Decryptor) -> Dissection {
+    dissect_captured(buf, buf.len(), carrier, dec)
+}
+
+/// Dissects one buffer that was `wire_len` octets long on the wire but is
+/// shorter when the capture cut it (snapshot length) or holds only part
+/// of it: data missing at the end is then reported as not captured
+/// ([`Expert::CutShort`]) rather than as a malformed message, as long as
+/// the lengths in the message fit the length on the wire.
+pub fn dissect_captured(
+    buf: &[u8],
+    wire_len: usize,
+    carrier: Carrier,
+    dec: &mut dyn Decryptor,
+) -> Dissection {
+    // Room for a typical message, so the lists rarely grow.
+    let d = Dissection {
+        records: Vec::with_capacity(64 + buf.len() / 8),
+        text: String::with_capacity(128),
+        ..Dissection::default()
+    };
     let mut w = Walker {
         base: buf,
-        d: Dissection::default(),
+        d,
         depth: 0,
         source: 0,
+        wire_len: wire_len.max(buf.len()),
         dec,
     };
     match carrier {
@@ -73,6 +94,8 @@ struct Walker<'a, 'x> {
     depth: u8,
     /// Index of `base` among the dissection's buffers (0 = the input).
     source: u8,
+    /// Length of the input on the wire (≥ its captured length).
+    wire_len: usize,
     dec: &'x mut dyn Decryptor,
 }
 
@@ -144,6 +167,15 @@ impl<'a, 'x> Walker<'a, 'x> {
     /// relative to `msg`).
     fn wire_error(&mut self, msg: &[u8], e: WireError) {
         let off = self.off(msg) + e.offset;
+        if self.not_captured(msg, &e) {
+            let text = format!(
+                "{e}: only {} of the {} octets on the wire were captured",
+                self.base.len(),
+                self.wire_len
+            );
+            self.expert(Expert::CutShort, off, &text);
+            return;
+        }
         let expert = match e.kind {
             ErrorKind::LengthTooSmall { .. } | ErrorKind::Truncated { .. } => {
                 Expert::PayloadLengthInvalid
@@ -156,6 +188,28 @@ impl<'a, 'x> Walker<'a, 'x> {
         };
         let text = e.to_string();
         self.expert(expert, off, &text);
+    }
+
+    /// Whether `e` (relative to `msg`) only says that bytes are missing at
+    /// the end of a buffer the capture cut short, where the lengths in the
+    /// message still fit the length on the wire.
+    fn not_captured(&self, msg: &[u8], e: &WireError) -> bool {
+        let captured = self.base.len();
+        if self.source != 0 || self.wire_len <= captured {
+            return false;
+        }
+        let start = self.off(msg);
+        let at = start + e.offset;
+        match e.kind {
+            ErrorKind::Truncated { needed, available } => {
+                at + available == captured && at + needed <= self.wire_len
+            }
+            ErrorKind::MessageLengthMismatch { declared, actual } => {
+                declared > actual && start + actual == captured && start + declared <= self.wire_len
+            }
+            ErrorKind::MissingPayloads => at >= captured,
+            _ => false,
+        }
     }
 
     fn nest<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> R {
@@ -178,6 +232,20 @@ impl<'a, 'x> Walker<'a, 'x> {
                 self.message(ike);
             }
             Ok(Encapsulated::Esp(esp)) => self.esp(buf, esp),
+            Err(_) if self.esp_cut_short(buf) => {
+                // ESP whose header the capture cut: the SPI is there and
+                // not a marker; the rest was on the wire.
+                self.d.esp = Some(0);
+                self.add_at(Field::EspSpi, buf, 0, 4);
+                let text = format!(
+                    "ESP header cut short: only {} of the {} octets on the wire were captured",
+                    buf.len(),
+                    self.wire_len
+                );
+                self.expert(Expert::CutShort, 0, &text);
+                let spi = u32::from_be_bytes([buf[0], buf[1], buf[2], buf[3]]);
+                let _ = write!(self.d.summary, "ESP (SPI=0x{spi:08x}, cut short)");
+            }
             Err(e) => {
                 self.add(Field::DataPayload, buf);
                 self.wire_error(buf, e);
@@ -186,7 +254,20 @@ impl<'a, 'x> Walker<'a, 'x> {
         }
     }
 
+    /// A UDP 4500 payload of which the capture holds 4 to 7 octets of
+    /// ESP: a valid SPI (not the non-ESP marker), the 8-octet header and
+    /// more on the wire.
+    fn esp_cut_short(&self, buf: &[u8]) -> bool {
+        self.source == 0
+            && self.wire_len >= 8
+            && (4..8).contains(&buf.len())
+            && u32::from_be_bytes([buf[0], buf[1], buf[2], buf[3]]) >= 256
+    }
+
     fn esp(&mut self, buf: &'a [u8], esp: Esp<'a>) {
+        if self.source == 0 {
+            self.d.esp = Some(clamp32(self.off(buf)));
+        }
         self.add_at(Field::EspSpi, buf, 0, 4);
         self.add_at(Field::EspSequence, buf, 4, 4);
         let _ = write!(
@@ -206,7 +287,34 @@ impl<'a, 'x> Walker<'a, 'x> {
             );
             return;
         }
-        self.add_at(Field::TcpLength, buf, 0, 2);
+        let r = self.add_at(Field::TcpLength, buf, 0, 2);
+        let declared = usize::from(u16::from_be_bytes([buf[0], buf[1]]));
+        if declared < 6 {
+            // RFC 8229 §3: the length counts itself and at least a non-ESP
+            // marker or an ESP SPI; a smaller one cannot be framed, and
+            // the stream cannot be followed past it.
+            self.set_text(r, " (invalid: below 6)");
+            if buf.len() > 2 {
+                self.add(Field::DataPayload, &buf[2..]);
+            }
+            self.expert(
+                Expert::Malformed,
+                0,
+                &format!(
+                    "RFC 8229 frame length {declared} is below 6 (length field and non-ESP \
+                     marker or ESP SPI): the stream cannot be followed further"
+                ),
+            );
+            self.d.summary.push_str("Malformed RFC 8229 frame length");
+            return;
+        }
+        if declared != self.wire_len {
+            let text = format!(
+                "RFC 8229 frame length {declared} but the frame is {} octets",
+                self.wire_len
+            );
+            self.expert(Expert::LengthMismatch, 0, &text);
+        }
         let content = &buf[2..];
         match crate::wire::transport::classify_tcp_frame(content, 2) {
             Ok(Encapsulated::Ike(ike)) => {
@@ -883,12 +991,14 @@ impl<'a, 'x> Walker<'a, 'x> {
             self.set_text(r, &format!(" ({ct_len} bytes)"));
             if dec.icv_len > 0 {
                 let r = self.add_at(Field::EncIcd, data, dec.iv_len + ct_len, dec.icv_len);
-                let status = match dec.integrity {
-                    Integrity2::Correct => " [correct]",
-                    Integrity2::Incorrect => " [incorrect]",
-                    Integrity2::Unchecked => " [not checked]",
+                let (text, status) = match dec.integrity {
+                    Integrity2::Correct => (" [correct]", integrity_status::GOOD),
+                    Integrity2::Incorrect => (" [incorrect]", integrity_status::BAD),
+                    Integrity2::Unchecked => (" [not checked]", integrity_status::UNVERIFIED),
                 };
-                self.set_text(r, status);
+                self.set_text(r, text);
+                let off = self.off(data) + dec.iv_len + ct_len;
+                self.nest(|w| w.push_record(Field::EncIcdStatus, off, 0, Some(status)));
             }
         }
         if version == IkeVersion::V1 && dec.integrity != Integrity2::Unchecked {
@@ -913,8 +1023,11 @@ impl<'a, 'x> Walker<'a, 'x> {
         }
         let name = format!("Decrypted IKE ({})", dec.algorithm.trim());
         // A fragment holds a piece of a chain: shown as data; the chain is
-        // dissected once reassembled.
+        // dissected once reassembled. Data decrypted with a wrong key is
+        // shown as a data source only, nothing is read from it.
         let chain_len = if dec.fragment { 0 } else { dec.payloads_len };
+        let garbage =
+            dec.integrity == Integrity2::Incorrect && dec.payloads_len == 0 && !dec.fragment;
         self.plaintext_tree(
             Field::EncDecrypted,
             name,
@@ -922,7 +1035,7 @@ impl<'a, 'x> Walker<'a, 'x> {
             chain_len,
             dec.first,
             version,
-            true,
+            !garbage,
         );
         if let Some((first, whole)) = &dec.reassembled {
             self.plaintext_tree(
@@ -973,6 +1086,7 @@ impl<'a, 'x> Walker<'a, 'x> {
             d: std::mem::take(&mut self.d),
             depth: self.depth.saturating_add(1),
             source: index,
+            wire_len: plain.len(),
             dec: &mut *self.dec,
         };
         if !chain.is_empty() {

@@ -7,7 +7,8 @@ use std::sync::OnceLock;
 
 use super::{guard, nonnull, rike_result};
 use crate::dissect::{
-    Base, CaptureState, Carrier, Dissection, FieldKind, PduInfo, Severity, CATALOGUE, EXPERTS,
+    Base, CaptureState, Carrier, Dissection, FieldKind, Group, PduInfo, Severity, CATALOGUE,
+    EXPERTS,
 };
 use crate::wire::transport::TCP_PREFIX;
 
@@ -66,6 +67,26 @@ pub enum rike_severity {
     Error = 2,
 }
 
+/// What an expert info is about, as Wireshark's `PI_*` groups.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum rike_expert_group {
+    /// The message breaks the format: lengths, counts, structure
+    /// (`PI_MALFORMED`).
+    Malformed = 0,
+    /// Allowed by the format but against the protocol (`PI_PROTOCOL`).
+    Protocol = 1,
+    /// Sequence analysis: retransmissions (`PI_SEQUENCE`).
+    Sequence = 2,
+    /// Content not dissected: encrypted without keys, or not captured
+    /// (`PI_UNDECODED`).
+    Undecoded = 3,
+    /// Decryption: ICV/tag failure, wrong key (`PI_DECRYPTION`).
+    Decryption = 4,
+    /// Fragments and their reassembly (`PI_REASSEMBLE`).
+    Reassemble = 5,
+}
+
 /// One entry of a value-name table (Wireshark `value_string`).
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
@@ -76,8 +97,21 @@ pub struct rike_value_name {
     pub name: *const c_char,
 }
 
+/// One entry of a value-range table (Wireshark's `range_string` of 4.0
+/// and later): values `min` to `max`, both included, have the name.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct rike_range_name {
+    /// First value of the range.
+    pub min: u64,
+    /// Last value of the range.
+    pub max: u64,
+    /// The name, NUL-terminated; NULL in the terminating entry.
+    pub name: *const c_char,
+}
+
 /// One field of the catalogue. All pointers are static: valid for the
-/// life of the process.
+/// life of the process. Entries only grow at the end.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct rike_field_info {
@@ -104,6 +138,15 @@ pub struct rike_field_info {
     pub true_text: *const c_char,
     /// For booleans: the text of the clear state, or NULL.
     pub false_text: *const c_char,
+    /// For integer fields whose registry names ranges of values (private
+    /// use, unassigned …): the whole lookup table, every entry of `values`
+    /// as a one-value range first, then the named ranges; the first entry
+    /// that holds a value names it. Terminated by an entry whose name is
+    /// NULL. NULL when the field has no named ranges (`values` is then
+    /// complete).
+    pub ranges: *const rike_range_name,
+    /// Number of entries of `ranges`, terminator not counted.
+    pub ranges_len: usize,
 }
 
 /// One expert info of the catalogue (static pointers).
@@ -118,6 +161,8 @@ pub struct rike_expert_info {
     pub summary: *const c_char,
     /// Severity.
     pub severity: rike_severity,
+    /// What it is about.
+    pub group: rike_expert_group,
 }
 
 struct StaticCatalogue {
@@ -126,6 +171,7 @@ struct StaticCatalogue {
     // Owners of the memory the pointers above point into.
     _strings: Vec<CString>,
     _values: Vec<Vec<rike_value_name>>,
+    _ranges: Vec<Vec<rike_range_name>>,
 }
 
 // The raw pointers point into the owned vectors of the same struct, which
@@ -145,6 +191,7 @@ fn catalogue() -> &'static StaticCatalogue {
     CAT.get_or_init(|| {
         let mut strings = Vec::new();
         let mut values = Vec::new();
+        let mut ranges = Vec::new();
         let mut fields = Vec::with_capacity(CATALOGUE.len());
         for d in CATALOGUE {
             let (kind, bool_bits) = match d.kind {
@@ -161,27 +208,52 @@ fn catalogue() -> &'static StaticCatalogue {
                 FieldKind::FrameNum => (rike_field_kind::FrameNum, 0),
                 FieldKind::RelTimeNs => (rike_field_kind::RelTimeNs, 0),
             };
-            let (vptr, vlen) = match d.vals {
-                Some(v) => {
-                    let named = (v.named)();
-                    let mut table: Vec<rike_value_name> = named
+            let (mut vptr, mut vlen) = (std::ptr::null(), 0);
+            let (mut rptr, mut rlen) = (std::ptr::null(), 0);
+            if let Some(v) = d.vals {
+                let mut table: Vec<rike_value_name> = (v.named)()
+                    .iter()
+                    .map(|&(value, name)| rike_value_name {
+                        value,
+                        name: cstring(name, &mut strings),
+                    })
+                    .collect();
+                let named_ranges = (v.ranges)();
+                if !named_ranges.is_empty() {
+                    // The names again (same strings) as one-value ranges,
+                    // then the ranges: one complete range_string.
+                    let mut rt: Vec<rike_range_name> = table
                         .iter()
-                        .map(|&(value, name)| rike_value_name {
-                            value,
-                            name: cstring(name, &mut strings),
+                        .map(|e| rike_range_name {
+                            min: u64::from(e.value),
+                            max: u64::from(e.value),
+                            name: e.name,
                         })
                         .collect();
-                    let n = table.len();
-                    table.push(rike_value_name {
-                        value: 0,
+                    for (lo, hi, name) in named_ranges {
+                        rt.push(rike_range_name {
+                            min: u64::from(lo),
+                            max: u64::from(hi),
+                            name: cstring(name, &mut strings),
+                        });
+                    }
+                    rlen = rt.len();
+                    rt.push(rike_range_name {
+                        min: 0,
+                        max: 0,
                         name: std::ptr::null(),
                     });
-                    let p = table.as_ptr();
-                    values.push(table);
-                    (p, n)
+                    rptr = rt.as_ptr();
+                    ranges.push(rt);
                 }
-                None => (std::ptr::null(), 0),
-            };
+                vlen = table.len();
+                table.push(rike_value_name {
+                    value: 0,
+                    name: std::ptr::null(),
+                });
+                vptr = table.as_ptr();
+                values.push(table);
+            }
             let (t, f) = match d.tf {
                 Some((t, f)) => (cstring(t, &mut strings), cstring(f, &mut strings)),
                 None => (std::ptr::null(), std::ptr::null()),
@@ -202,6 +274,8 @@ fn catalogue() -> &'static StaticCatalogue {
                 values_len: vlen,
                 true_text: t,
                 false_text: f,
+                ranges: rptr,
+                ranges_len: rlen,
             });
         }
         let experts = EXPERTS
@@ -215,6 +289,14 @@ fn catalogue() -> &'static StaticCatalogue {
                     Severity::Warning => rike_severity::Warning,
                     Severity::Error => rike_severity::Error,
                 },
+                group: match e.group {
+                    Group::Malformed => rike_expert_group::Malformed,
+                    Group::Protocol => rike_expert_group::Protocol,
+                    Group::Sequence => rike_expert_group::Sequence,
+                    Group::Undecoded => rike_expert_group::Undecoded,
+                    Group::Decryption => rike_expert_group::Decryption,
+                    Group::Reassemble => rike_expert_group::Reassemble,
+                },
             })
             .collect();
         StaticCatalogue {
@@ -222,6 +304,7 @@ fn catalogue() -> &'static StaticCatalogue {
             experts,
             _strings: strings,
             _values: values,
+            _ranges: ranges,
         }
     })
 }
@@ -301,8 +384,13 @@ pub struct rike_pdu_info {
     pub time_ns: u64,
     /// A `rike_carrier` value.
     pub carrier: u32,
-    /// Must be zero (room to grow).
-    pub reserved: u32,
+    /// Length of the buffer on the wire (Wireshark's reported length), when
+    /// the capture holds less of it (snapshot length, or an RFC 8229 frame
+    /// continued in a segment not reassembled); 0 = the buffer is whole.
+    /// Data missing at the end is then reported as not captured
+    /// (`rike.short`), not as malformed. Must not be below the buffer's
+    /// length. (Was a reserved field that had to be zero.)
+    pub reported_len: u32,
 }
 
 /// Flag of [`rike_record::flags`]: `value` holds the value (the item has
@@ -369,22 +457,55 @@ pub struct rike_dissection {
     experts: Vec<rike_expert_record>,
     summary: CString,
     sources: Vec<(CString, Vec<u8>)>,
+    esp: Option<u32>,
     // Owner of the texts the records point into.
-    _texts: Vec<CString>,
+    _texts: Box<[u8]>,
+}
+
+/// `s` as a C string, NUL octets left out.
+fn c_string(s: &str) -> CString {
+    CString::new(s).unwrap_or_else(|_| CString::new(s.replace('\0', "")).unwrap_or_default())
 }
 
 fn to_c(d: Dissection) -> rike_dissection {
-    let mut texts = Vec::new();
-    let mut text_ptr = |r: (u32, u32)| -> *const c_char {
-        let c = CString::new(d.text_of(r).replace('\0', "")).unwrap_or_default();
-        let p = c.as_ptr();
-        texts.push(c);
-        p
+    let Dissection {
+        records,
+        experts,
+        text,
+        summary,
+        sources,
+        esp,
+        ..
+    } = d;
+    // Every text, NUL-terminated (NUL octets left out), in one buffer that
+    // the records and experts point into: one allocation per dissection.
+    let mut buf: Vec<u8> = Vec::with_capacity(text.len() + records.len() / 4 + experts.len() + 1);
+    let mut put = |(s, l): (u32, u32)| -> usize {
+        let (s, l) = (s as usize, l as usize);
+        let t = text.as_bytes().get(s..s.saturating_add(l)).unwrap_or(&[]);
+        let at = buf.len();
+        if t.contains(&0) {
+            buf.extend(t.iter().filter(|&&b| b != 0));
+        } else {
+            buf.extend_from_slice(t);
+        }
+        buf.push(0);
+        at
     };
-    let records = d
-        .records
+    let record_texts: Vec<Option<usize>> = records.iter().map(|r| r.text.map(&mut put)).collect();
+    let expert_texts: Vec<usize> = experts.iter().map(|e| put(e.text)).collect();
+    let texts = buf.into_boxed_slice();
+    // The boxed buffer never moves its bytes: the pointers stay valid for
+    // the life of the dissection, which owns it.
+    let at = |o: usize| -> *const c_char {
+        texts
+            .get(o..)
+            .map_or(std::ptr::null(), |t| t.as_ptr().cast())
+    };
+    let records = records
         .iter()
-        .map(|r| rike_record {
+        .zip(&record_texts)
+        .map(|(r, t)| rike_record {
             field: r.field as u32,
             depth: u32::from(r.depth),
             offset: r.offset,
@@ -394,41 +515,32 @@ fn to_c(d: Dissection) -> rike_dissection {
                 RIKE_RECORD_VALUE
             } else {
                 0
-            }) | (if r.text.is_some() {
-                RIKE_RECORD_TEXT
-            } else {
-                0
-            }),
+            }) | (if t.is_some() { RIKE_RECORD_TEXT } else { 0 }),
             source: u32::from(r.source),
-            text: r.text.map_or(std::ptr::null(), &mut text_ptr),
+            text: t.map_or(std::ptr::null(), at),
         })
         .collect();
-    let experts = d
-        .experts
+    let experts = experts
         .iter()
-        .map(|e| rike_expert_record {
+        .zip(&expert_texts)
+        .map(|(e, &t)| rike_expert_record {
             expert: e.expert as u32,
             record: e.record,
             offset: e.offset,
             reserved: 0,
-            text: text_ptr(e.text),
+            text: at(t),
         })
         .collect();
-    let sources = d
-        .sources
-        .iter()
-        .map(|s| {
-            (
-                CString::new(s.name.replace('\0', "")).unwrap_or_default(),
-                s.data.clone(),
-            )
-        })
+    let sources = sources
+        .into_iter()
+        .map(|s| (c_string(&s.name), s.data))
         .collect();
     rike_dissection {
         records,
         experts,
-        summary: CString::new(d.summary.replace('\0', "")).unwrap_or_default(),
+        summary: c_string(&summary),
         sources,
+        esp,
         _texts: texts,
     }
 }
@@ -501,9 +613,9 @@ pub unsafe extern "C" fn rike_capture_reset(capture: *mut rike_capture) -> rike_
 /// with `rike_dissection_free`. Malformed input is not an error: it gives
 /// expert records. `buf` may be NULL only when `len` is 0.
 ///
-/// Returns `RIKE_RESULT_INVALID_PARAMETER` for an unknown carrier or
-/// non-zero reserved field, `RIKE_RESULT_POISONED` after an earlier panic
-/// (reset or free the state).
+/// Returns `RIKE_RESULT_INVALID_PARAMETER` for an unknown carrier or a
+/// `reported_len` that is not 0 but below `len`, `RIKE_RESULT_POISONED`
+/// after an earlier panic (reset or free the state).
 ///
 /// # Safety
 /// `capture` from `rike_capture_new`; `info` valid; `buf` valid for `len`
@@ -527,7 +639,8 @@ pub unsafe extern "C" fn rike_capture_dissect(
     let Some(carrier) = carrier_from(info.carrier) else {
         return rike_result::InvalidParameter;
     };
-    if info.reserved != 0 {
+    let reported = info.reported_len as usize;
+    if reported != 0 && reported < len {
         return rike_result::InvalidParameter;
     }
     let Some(bytes) = input(buf, len) else {
@@ -540,7 +653,8 @@ pub unsafe extern "C" fn rike_capture_dissect(
         carrier,
     };
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        Box::into_raw(Box::new(to_c(c.state.dissect(&pdu, bytes))))
+        let d = c.state.dissect_captured(&pdu, bytes, reported.max(len));
+        Box::into_raw(Box::new(to_c(d)))
     }));
     match r {
         Ok(d) => {
@@ -677,6 +791,34 @@ pub unsafe extern "C" fn rike_dissection_source(
     }
 }
 
+/// Where the ESP packet carried by the dissected buffer starts (UDP 4500
+/// without the non-ESP marker, or an RFC 8229 frame holding ESP): writes
+/// its offset in the buffer to `*offset_out` and returns `RIKE_RESULT_OK`.
+/// A caller with an ESP dissector hands it the bytes from there on; the
+/// records at that offset and after it (source 0, depth 0) only show the
+/// ESP header. Returns `RIKE_RESULT_DONE` (nothing written) when the
+/// buffer carries no ESP.
+///
+/// # Safety
+/// `d` from a dissect call and not freed; `offset_out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn rike_dissection_esp_offset(
+    d: *const rike_dissection,
+    offset_out: *mut usize,
+) -> rike_result {
+    nonnull!(d);
+    nonnull!(offset_out);
+    guard!(rike_result::Panic, {
+        match (*d).esp {
+            Some(off) => {
+                *offset_out = off as usize;
+                rike_result::Ok
+            }
+            None => rike_result::Done,
+        }
+    })
+}
+
 /// The display name of extra buffer `index` (e.g. "Decrypted IKE
 /// (ENCR_AES_GCM_16 (20) 256-bit)"); "" when out of range.
 ///
@@ -767,6 +909,33 @@ pub unsafe extern "C" fn rike_capture_add_keys(
     })
 }
 
+/// Forgets every key of the capture state and everything decrypted with
+/// them, so that other keys can be loaded (a changed key-file preference)
+/// without creating a new state; the analysis learnt from the capture
+/// (links, retransmissions, fragment groups) stays.
+///
+/// Returns `RIKE_RESULT_POISONED` after an earlier panic (reset or free
+/// the state).
+///
+/// # Safety
+/// `capture` from `rike_capture_new`.
+#[no_mangle]
+pub unsafe extern "C" fn rike_capture_clear_keys(capture: *mut rike_capture) -> rike_result {
+    nonnull!(capture);
+    let c = &mut *capture;
+    if c.poisoned {
+        return rike_result::Poisoned;
+    }
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| c.state.clear_keys()));
+    match r {
+        Ok(()) => rike_result::Ok,
+        Err(_) => {
+            c.poisoned = true;
+            rike_result::Panic
+        }
+    }
+}
+
 /// Number of IKE SAs whose keys the capture state holds.
 ///
 /// # Safety
@@ -798,8 +967,12 @@ pub unsafe extern "C" fn rike_dissection_free(d: *mut rike_dissection) {
 /// smallest PDU). Writes the length to `*len_out`.
 ///
 /// Returns `RIKE_RESULT_TRUNCATED` with fewer than 6 bytes and
-/// `RIKE_RESULT_MALFORMED` for a frame length below 6 (the stream cannot
-/// be followed further).
+/// `RIKE_RESULT_MALFORMED` for a frame length below 6, writing nothing.
+/// After `RIKE_RESULT_MALFORMED` the stream cannot be followed further:
+/// hand the rest of the data to `rike_capture_dissect` as one
+/// `RIKE_CARRIER_TCP_FRAME`; its dissection shows the bad length field and
+/// a `rike.malformed` expert (for Wireshark's `tcp_dissect_pdus`: return
+/// the remaining length of the segment as the PDU length).
 ///
 /// # Safety
 /// `buf` valid for `len` bytes; `len_out` writable.

@@ -334,6 +334,31 @@ static void dissect_and_check(rike_capture *cap, uint32_t frame, const uint8_t *
 
 /* ---- tests ------------------------------------------------------------- */
 
+/* The range table of a field: the value names first (same values, same
+ * strings), then the named ranges, then the terminator. */
+static void check_ranges(const rike_field_info *f) {
+    size_t j;
+    if (!f->ranges) {
+        CHECK(f->ranges_len == 0);
+        return;
+    }
+    CHECK(f->ranges_len > f->values_len);
+    for (j = 0; j < f->ranges_len; j++) {
+        const rike_range_name *r = &f->ranges[j];
+        CHECK(r->name != NULL && r->name[0] != '\0');
+        CHECK(r->min <= r->max);
+        if (j < f->values_len) {
+            CHECK(r->min == f->values[j].value && r->max == f->values[j].value);
+            CHECK(r->name == f->values[j].name);
+        }
+        if (r->name) {
+            text_bytes += strlen(r->name);
+        }
+    }
+    CHECK(f->ranges[f->ranges_len].name == NULL);
+    CHECK(f->ranges[f->ranges_len].min == 0 && f->ranges[f->ranges_len].max == 0);
+}
+
 static void test_catalogue(void) {
     size_t nf = rike_field_count(), ne = rike_expert_count(), i, j;
     SET_CONTEXT("catalogue");
@@ -361,8 +386,10 @@ static void test_catalogue(void) {
                 }
             }
             CHECK(f->values[f->values_len].name == NULL); /* the terminator */
+            check_ranges(f);
         } else {
             CHECK(f->values_len == 0);
+            CHECK(f->ranges == NULL && f->ranges_len == 0);
         }
         if (f->kind == RIKE_FIELD_KIND_BOOLEAN) {
             CHECK(f->bool_bits == 8 || f->bool_bits == 16 || f->bool_bits == 32 ||
@@ -396,6 +423,7 @@ static void test_catalogue(void) {
         CHECK(e->abbrev != NULL && strncmp(e->abbrev, "rike.", 5) == 0);
         CHECK(e->summary != NULL && e->summary[0] != '\0');
         CHECK(e->severity <= RIKE_SEVERITY_ERROR);
+        CHECK(e->group <= RIKE_EXPERT_GROUP_REASSEMBLE);
         /* Wireshark refuses two expert infos with one name. */
         for (j = 0; j < i && e->abbrev; j++) {
             const rike_expert_info *o = rike_expert_get(j);
@@ -411,6 +439,80 @@ static void test_catalogue(void) {
     /* Names the tests below rely on. */
     CHECK(field_id("rike.ispi") != SIZE_MAX);
     CHECK(expert_id("rike.retransmission") != SIZE_MAX);
+    context[0] = '\0';
+}
+
+/* The name of `value` in a field's tables, first match as Wireshark's
+ * range_string lookup does; NULL when none. */
+static const char *value_name(const char *abbrev, uint64_t value) {
+    size_t id = field_id(abbrev), j;
+    const rike_field_info *f = rike_field_get(id);
+    if (!f) {
+        return NULL;
+    }
+    if (f->ranges) {
+        for (j = 0; j < f->ranges_len; j++) {
+            if (f->ranges[j].min <= value && value <= f->ranges[j].max) {
+                return f->ranges[j].name;
+            }
+        }
+        return NULL;
+    }
+    for (j = 0; j < f->values_len; j++) {
+        if (f->values[j].value == value) {
+            return f->values[j].name;
+        }
+    }
+    return NULL;
+}
+
+static int str_eq(const char *a, const char *b) {
+    return a && b && strcmp(a, b) == 0;
+}
+
+/* Expert groups and value ranges, by name. */
+static void test_groups_and_ranges(void) {
+    static const struct {
+        const char *abbrev;
+        uint32_t group;
+        uint32_t severity;
+    } want[] = {
+        {"rike.malformed", RIKE_EXPERT_GROUP_MALFORMED, RIKE_SEVERITY_ERROR},
+        {"rike.payloadlength.invalid", RIKE_EXPERT_GROUP_MALFORMED, RIKE_SEVERITY_ERROR},
+        {"rike.critical.unknown", RIKE_EXPERT_GROUP_PROTOCOL, RIKE_SEVERITY_WARNING},
+        {"rike.retransmission", RIKE_EXPERT_GROUP_SEQUENCE, RIKE_SEVERITY_NOTE},
+        {"rike.encrypted", RIKE_EXPERT_GROUP_UNDECODED, RIKE_SEVERITY_NOTE},
+        {"rike.short", RIKE_EXPERT_GROUP_UNDECODED, RIKE_SEVERITY_WARNING},
+        {"rike.ikev2.integrity_checksum", RIKE_EXPERT_GROUP_DECRYPTION, RIKE_SEVERITY_ERROR},
+        {"rike.decryption.failed", RIKE_EXPERT_GROUP_DECRYPTION, RIKE_SEVERITY_WARNING},
+        {"rike.fragment.incomplete", RIKE_EXPERT_GROUP_REASSEMBLE, RIKE_SEVERITY_WARNING},
+        {"rike.fragment_number.invalid", RIKE_EXPERT_GROUP_REASSEMBLE, RIKE_SEVERITY_ERROR},
+    };
+    size_t i, with_ranges = 0, n = rike_field_count();
+    for (i = 0; i < sizeof want / sizeof want[0]; i++) {
+        const rike_expert_info *e = rike_expert_get(expert_id(want[i].abbrev));
+        SET_CONTEXT("expert %s", want[i].abbrev);
+        CHECK(e != NULL);
+        if (e) {
+            CHECK(e->group == want[i].group);
+            CHECK(e->severity == want[i].severity);
+        }
+    }
+    SET_CONTEXT("value ranges");
+    for (i = 0; i < n; i++) {
+        with_ranges += rike_field_get(i)->ranges != NULL;
+    }
+    CHECK(with_ranges > 20);
+    /* Names first, then ranges; values in no range have no name. */
+    CHECK(str_eq(value_name("rike.exchangetype", 34), "IKE_SA_INIT"));
+    CHECK(str_eq(value_name("rike.exchangetype", 190), "Unassigned"));
+    CHECK(str_eq(value_name("rike.exchangetype", 250), "Private use"));
+    CHECK(str_eq(value_name("rike.nextpayload", 145), "Private use"));
+    CHECK(str_eq(value_name("rike.tf.id.encr", 20), "ENCR_AES_GCM_16"));
+    CHECK(str_eq(value_name("rike.tf.id.encr", 26380), "Private use"));
+    CHECK(str_eq(value_name("rike.enc.icd.status", 1), "Good"));
+    CHECK(value_name("rike.enc.icd.status", 7) == NULL);
+    CHECK(rike_field_get(field_id("rike.enc.icd.status"))->ranges == NULL);
     context[0] = '\0';
 }
 
@@ -487,6 +589,11 @@ static void test_other_carriers(void) {
         r = find_record(d, ispi, 0);
         CHECK(r && r->offset == 4 && r->length == 8);
         CHECK(strstr(rike_dissection_summary(d), "IKE_AUTH") != NULL);
+        {
+            size_t at = 77;
+            CHECK_RESULT(rike_dissection_esp_offset(d, &at), RIKE_RESULT_DONE);
+            CHECK(at == 77);
+        }
         rike_dissection_free(d);
         CHECK(rike_udp_heuristic(m.p, m.len, RIKE_CARRIER_UDP_ENCAP));
         CHECK(!rike_udp_heuristic(m.p, m.len, RIKE_CARRIER_PLAIN));
@@ -526,6 +633,11 @@ static void test_other_carriers(void) {
         r = find_record(d, spi, 0);
         CHECK(r && r->offset == 0 && r->length == 4);
         CHECK(find_record(d, ispi, 0) == NULL);
+        {
+            size_t at = 77;
+            CHECK_RESULT(rike_dissection_esp_offset(d, &at), RIKE_RESULT_OK);
+            CHECK(at == 0);
+        }
         rike_dissection_free(d);
         CHECK(!rike_udp_heuristic(m.p, m.len, RIKE_CARRIER_UDP_ENCAP));
         buf_free(&m);
@@ -751,6 +863,16 @@ static void test_null_parameters(void) {
     CHECK(rike_dissection_experts(d, NULL) == NULL);
     rike_dissection_free(d);
 
+    /* New accessors and state functions. */
+    n = 77;
+    CHECK_RESULT(rike_dissection_esp_offset(NULL, &n), RIKE_RESULT_NULL_PARAMETER);
+    CHECK(n == 77);
+    CHECK_RESULT(rike_dissect(m.p, m.len, RIKE_CARRIER_PLAIN, &d), RIKE_RESULT_OK);
+    CHECK_RESULT(rike_dissection_esp_offset(d, NULL), RIKE_RESULT_NULL_PARAMETER);
+    rike_dissection_free(d);
+    CHECK_RESULT(rike_dissection_esp_offset(NULL, NULL), RIKE_RESULT_NULL_PARAMETER);
+    CHECK_RESULT(rike_capture_clear_keys(NULL), RIKE_RESULT_NULL_PARAMETER);
+
     /* TCP helpers. */
     n = 77;
     CHECK_RESULT(rike_tcp_pdu_length(NULL, 10, &n), RIKE_RESULT_NULL_PARAMETER);
@@ -842,22 +964,33 @@ static void test_invalid_parameters(void) {
         CHECK(out == sentinel);
         CHECK(!rike_udp_heuristic(m.p, m.len, bad_carriers[i]));
     }
-    SET_CONTEXT("non-zero reserved");
+    SET_CONTEXT("reported length below the buffer's");
     memset(&info, 0, sizeof info);
     info.frame = 1;
     info.carrier = RIKE_CARRIER_PLAIN;
-    info.reserved = 1;
+    info.reported_len = 1;
     out = sentinel;
     CHECK_RESULT(rike_capture_dissect(cap, &info, m.p, m.len, &out),
                  RIKE_RESULT_INVALID_PARAMETER);
     CHECK(out == sentinel);
-    info.reserved = 0x80000000u;
+    info.reported_len = (uint32_t)m.len - 1;
     CHECK_RESULT(rike_capture_dissect(cap, &info, m.p, m.len, &out),
                  RIKE_RESULT_INVALID_PARAMETER);
     CHECK(out == sentinel);
+    /* Equal to the buffer, or far beyond it: valid. */
+    info.reported_len = (uint32_t)m.len;
+    d = NULL;
+    CHECK_RESULT(rike_capture_dissect(cap, &info, m.p, m.len, &d), RIKE_RESULT_OK);
+    check_dissection(d, m.len, 0);
+    rike_dissection_free(d);
+    info.reported_len = 0xFFFFFFFFu;
+    d = NULL;
+    CHECK_RESULT(rike_capture_dissect(cap, &info, m.p, m.len, &d), RIKE_RESULT_OK);
+    check_dissection(d, m.len, -1);
+    rike_dissection_free(d);
     /* Unknown flag bits are ignored (room to grow), frame 0 is accepted. */
     SET_CONTEXT("unknown flags");
-    info.reserved = 0;
+    info.reported_len = 0;
     info.flags = 0xFFFFFFFEu;
     info.frame = 0;
     d = NULL;
@@ -1157,6 +1290,8 @@ static void test_keys_and_sources(void) {
     CHECK(r != NULL && r->source == 1 && r->offset == 0);
     r = find_record_abbrev(d, "rike.id.type");
     CHECK(r != NULL && r->source == 1);
+    r = find_record_abbrev(d, "rike.enc.icd.status");
+    CHECK(r != NULL && (r->flags & RIKE_RECORD_VALUE) && r->value == 1 && r->length == 0);
     {
         size_t slen = 0;
         const uint8_t *sp = rike_dissection_source(d, 0, &slen);
@@ -1211,6 +1346,229 @@ static void test_keys_and_sources(void) {
     context[0] = '\0';
 }
 
+/* Every expert of a dissection is `expert`. */
+static int only_expert(const rike_dissection *d, size_t expert) {
+    size_t n = 0, i;
+    const rike_expert_record *e = rike_dissection_experts(d, &n);
+    for (i = 0; i < n; i++) {
+        if (e[i].expert != expert) {
+            return 0;
+        }
+    }
+    return n > 0;
+}
+
+/* A message cut by the capture (reported length beyond the buffer): what
+ * is missing is "not captured" (rike.short), never a malformed length. */
+static void test_reported_len(void) {
+    static const struct {
+        const char *name;
+        const char *hex;
+        uint32_t carrier;
+        size_t from;
+    } msgs[] = {
+        {"IKE_SA_INIT request", HEX_SA_INIT_REQ, RIKE_CARRIER_PLAIN, 0},
+        {"ikev2four frame 2", HEX_FOUR_F2, RIKE_CARRIER_PLAIN, 0},
+        {"UDP 4500 IKEv2", HEX_NATT_IKE, RIKE_CARRIER_UDP_ENCAP, 4},
+        {"UDP 4500 IKEv1", HEX_V1_NATT, RIKE_CARRIER_UDP_ENCAP, 4},
+        {"RFC 8229 frame", HEX_TCP_FRAME, RIKE_CARRIER_TCP_FRAME, 6},
+    };
+    size_t short_ = expert_id("rike.short"), i, k;
+    rike_capture *cap = NULL;
+    CHECK_RESULT(rike_capture_new(&cap), RIKE_RESULT_OK);
+    for (i = 0; i < sizeof msgs / sizeof msgs[0]; i++) {
+        buf_t m = unhex(msgs[i].hex);
+        for (k = msgs[i].from; k < m.len; k++) {
+            buf_t b = buf_copy(m.p, k);
+            rike_pdu_info info;
+            rike_dissection *d = NULL;
+            SET_CONTEXT("%s, %zu of %zu octets captured", msgs[i].name, k, m.len);
+            memset(&info, 0, sizeof info);
+            info.frame = (uint32_t)(k + 1);
+            info.carrier = msgs[i].carrier;
+            info.reported_len = (uint32_t)m.len;
+            CHECK_RESULT(rike_capture_dissect(cap, &info, b.p, b.len, &d), RIKE_RESULT_OK);
+            check_dissection(d, b.len, 1);
+            CHECK(only_expert(d, short_));
+            rike_dissection_free(d);
+            buf_free(&b);
+        }
+        buf_free(&m);
+    }
+    /* ESP whose header was cut: still ESP, from offset 0. */
+    {
+        buf_t m = unhex(HEX_NATT_ESP);
+        for (k = 4; k < 8; k++) {
+            buf_t b = buf_copy(m.p, k);
+            rike_pdu_info info;
+            rike_dissection *d = NULL;
+            size_t at = 77;
+            SET_CONTEXT("ESP in UDP, %zu octets captured", k);
+            memset(&info, 0, sizeof info);
+            info.frame = 1000;
+            info.carrier = RIKE_CARRIER_UDP_ENCAP;
+            info.reported_len = (uint32_t)m.len;
+            CHECK_RESULT(rike_capture_dissect(cap, &info, b.p, b.len, &d), RIKE_RESULT_OK);
+            check_dissection(d, b.len, 1);
+            CHECK(only_expert(d, short_));
+            CHECK_RESULT(rike_dissection_esp_offset(d, &at), RIKE_RESULT_OK);
+            CHECK(at == 0);
+            rike_dissection_free(d);
+            /* Not cut (nothing more on the wire): malformed. */
+            info.reported_len = 0;
+            d = NULL;
+            CHECK_RESULT(rike_capture_dissect(cap, &info, b.p, b.len, &d), RIKE_RESULT_OK);
+            check_dissection(d, b.len, 1);
+            CHECK(!has_expert(d, short_));
+            at = 77;
+            CHECK_RESULT(rike_dissection_esp_offset(d, &at), RIKE_RESULT_DONE);
+            CHECK(at == 77);
+            rike_dissection_free(d);
+            buf_free(&b);
+        }
+        buf_free(&m);
+    }
+    /* A length that goes beyond even the wire length is malformed. */
+    {
+        buf_t m = unhex(HEX_SA_INIT_REQ);
+        rike_pdu_info info;
+        rike_dissection *d = NULL;
+        SET_CONTEXT("declared beyond the wire length");
+        memset(&info, 0, sizeof info);
+        info.frame = 2000;
+        info.carrier = RIKE_CARRIER_PLAIN;
+        info.reported_len = (uint32_t)m.len - 5; /* the header says 256 */
+        CHECK_RESULT(rike_capture_dissect(cap, &info, m.p, m.len - 10, &d), RIKE_RESULT_OK);
+        check_dissection(d, m.len - 10, 1);
+        CHECK(!only_expert(d, short_));
+        rike_dissection_free(d);
+        buf_free(&m);
+    }
+    rike_capture_free(cap);
+    context[0] = '\0';
+}
+
+/* ESP in an RFC 8229 frame starts after the length field; a frame length
+ * below 6 is reported, and so is one that disagrees with the frame. */
+static void test_tcp_frames(void) {
+    static const uint8_t bad[] = {0x00, 0x03, 'j', 'u', 'n', 'k'};
+    static const uint8_t zero[] = {0x00, 0x00};
+    buf_t esp = unhex(HEX_NATT_ESP), fr = unhex(HEX_TCP_FRAME);
+    size_t malformed = expert_id("rike.malformed"), mismatch = expert_id("rike.length.invalid");
+    size_t tcplen = field_id("rike.tcp.length"), n = 0, at;
+    rike_dissection *d = NULL;
+    const rike_record *r;
+    uint8_t *frame;
+
+    SET_CONTEXT("ESP in an RFC 8229 frame");
+    frame = (uint8_t *)malloc(esp.len + 2);
+    if (!frame) {
+        exit(2);
+    }
+    frame[0] = (uint8_t)((esp.len + 2) >> 8);
+    frame[1] = (uint8_t)(esp.len + 2);
+    memcpy(frame + 2, esp.p, esp.len);
+    CHECK_RESULT(rike_tcp_pdu_length(frame, esp.len + 2, &n), RIKE_RESULT_OK);
+    CHECK(n == esp.len + 2);
+    CHECK_RESULT(rike_dissect(frame, esp.len + 2, RIKE_CARRIER_TCP_FRAME, &d), RIKE_RESULT_OK);
+    check_dissection(d, esp.len + 2, 0);
+    at = 77;
+    CHECK_RESULT(rike_dissection_esp_offset(d, &at), RIKE_RESULT_OK);
+    CHECK(at == 2);
+    rike_dissection_free(d);
+    free(frame);
+
+    SET_CONTEXT("RFC 8229 frame length 3");
+    n = 77;
+    CHECK_RESULT(rike_tcp_pdu_length(bad, sizeof bad, &n), RIKE_RESULT_MALFORMED);
+    CHECK(n == 77);
+    d = NULL;
+    {
+        buf_t b = buf_copy(bad, sizeof bad);
+        CHECK_RESULT(rike_dissect(b.p, b.len, RIKE_CARRIER_TCP_FRAME, &d), RIKE_RESULT_OK);
+        check_dissection(d, b.len, 1);
+        CHECK(has_expert(d, malformed));
+        r = find_record(d, tcplen, 0);
+        CHECK(r && r->offset == 0 && r->length == 2 && r->text && strstr(r->text, "invalid"));
+        CHECK(strstr(rike_dissection_summary(d), "Malformed") != NULL);
+        rike_dissection_free(d);
+        buf_free(&b);
+    }
+    SET_CONTEXT("RFC 8229 frame length 0, two octets");
+    {
+        buf_t b = buf_copy(zero, sizeof zero);
+        d = NULL;
+        CHECK_RESULT(rike_dissect(b.p, b.len, RIKE_CARRIER_TCP_FRAME, &d), RIKE_RESULT_OK);
+        check_dissection(d, b.len, 1);
+        CHECK(has_expert(d, malformed));
+        rike_dissection_free(d);
+        buf_free(&b);
+    }
+    SET_CONTEXT("RFC 8229 frame longer than its length field");
+    {
+        buf_t b = buf_copy(fr.p, fr.len);
+        b.p[1] = (uint8_t)(b.p[1] - 1); /* one octet less than the frame */
+        d = NULL;
+        CHECK_RESULT(rike_dissect(b.p, b.len, RIKE_CARRIER_TCP_FRAME, &d), RIKE_RESULT_OK);
+        check_dissection(d, b.len, 1);
+        CHECK(has_expert(d, mismatch));
+        rike_dissection_free(d);
+        buf_free(&b);
+    }
+    buf_free(&esp);
+    buf_free(&fr);
+    context[0] = '\0';
+}
+
+/* Keys replaced without a new capture state. */
+static void test_clear_keys(void) {
+    buf_t m = unhex(HEX_NATT_IKE);
+    rike_capture *cap = NULL;
+    rike_dissection *d;
+    rike_pdu_info info;
+    size_t skipped = 77, dec = field_id("rike.enc.decrypted");
+    uint32_t frame;
+
+    SET_CONTEXT("rike_capture_clear_keys");
+    CHECK_RESULT(rike_capture_new(&cap), RIKE_RESULT_OK);
+    CHECK_RESULT(rike_capture_clear_keys(cap), RIKE_RESULT_OK); /* nothing to clear */
+    CHECK_RESULT(rike_capture_load_keys(cap, "tests/data/crafted/ikev2_decryption_table", &skipped),
+                 RIKE_RESULT_OK);
+    CHECK(rike_capture_key_count(cap) == 1);
+    memset(&info, 0, sizeof info);
+    info.carrier = RIKE_CARRIER_UDP_ENCAP;
+    for (frame = 1; frame <= 6; frame++) {
+        int want_keys = frame == 1 || frame == 4 || frame == 6;
+        if (frame == 2 || frame == 5) {
+            CHECK_RESULT(rike_capture_clear_keys(cap), RIKE_RESULT_OK);
+            CHECK_RESULT(rike_capture_clear_keys(cap), RIKE_RESULT_OK); /* twice */
+            CHECK(rike_capture_key_count(cap) == 0);
+        }
+        if (frame == 4) {
+            CHECK_RESULT(rike_capture_add_keys(cap, KEYS_NATT, strlen(KEYS_NATT), NULL),
+                         RIKE_RESULT_OK);
+        }
+        if (frame == 6) {
+            CHECK_RESULT(rike_capture_reset(cap), RIKE_RESULT_OK);
+            CHECK_RESULT(rike_capture_load_keys(cap, "tests/data/crafted/ikev2_decryption_table",
+                                                NULL),
+                         RIKE_RESULT_OK);
+        }
+        SET_CONTEXT("rike_capture_clear_keys, frame %u (keys: %d)", (unsigned)frame, want_keys);
+        /* The same frame number again: results of the old keys are gone. */
+        info.frame = 1;
+        d = NULL;
+        CHECK_RESULT(rike_capture_dissect(cap, &info, m.p, m.len, &d), RIKE_RESULT_OK);
+        check_dissection(d, m.len, -1);
+        CHECK(rike_dissection_source_count(d) == (size_t)want_keys);
+        CHECK((find_record(d, dec, 0) != NULL) == want_keys);
+        rike_dissection_free(d);
+    }
+    rike_capture_free(cap);
+    buf_free(&m);
+    context[0] = '\0';
+}
+
 /* Many dissections kept alive at once, freed in another order. */
 static void test_many_alive(void) {
     enum { N = 64 };
@@ -1244,6 +1602,7 @@ static void test_many_alive(void) {
 
 int main(void) {
     test_catalogue();
+    test_groups_and_ranges();
     test_sa_init_request();
     test_other_carriers();
     test_two_pass_and_reset();
@@ -1254,6 +1613,9 @@ int main(void) {
     test_truncations();
     test_random();
     test_keys_and_sources();
+    test_reported_len();
+    test_tcp_frames();
+    test_clear_keys();
     test_many_alive();
     if (failures) {
         fprintf(stderr, "dissect_api: %lu of %lu checks FAILED\n", failures, checks);

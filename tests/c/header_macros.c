@@ -43,8 +43,13 @@ _Static_assert(RIKE_ABI_VERSION >= 1, "ABI version");
 _Static_assert(RIKE_RESULT_OK == 0, "RIKE_RESULT_OK is 0");
 _Static_assert(sizeof(rike_result) == 4 && sizeof(rike_carrier) == 4, "32-bit enums");
 _Static_assert(sizeof(rike_pdu_info) == 24, "rike_pdu_info layout");
-_Static_assert(offsetof(rike_pdu_info, time_ns) == 8 && offsetof(rike_pdu_info, reserved) == 20,
+_Static_assert(offsetof(rike_pdu_info, time_ns) == 8 && offsetof(rike_pdu_info, reported_len) == 20,
                "rike_pdu_info layout");
+/* The same layout as Wireshark's range_string (4.0 and later). */
+_Static_assert(sizeof(rike_range_name) == 24 && offsetof(rike_range_name, name) == 16,
+               "rike_range_name layout");
+_Static_assert(sizeof(rike_expert_group) == 4 && RIKE_EXPERT_GROUP_REASSEMBLE == 5,
+               "rike_expert_group");
 _Static_assert(offsetof(rike_record, value) == 16 && offsetof(rike_record, text) == 32,
                "rike_record layout");
 

@@ -14,6 +14,9 @@
 #   tests/plugin/run.sh tshark DIR ARGS...
 #                                       tshark with the plugin from DIR (as nobody when
 #                                       run as root: root ignores WIRESHARK_PLUGIN_DIR)
+#   tests/plugin/run.sh tshark-builtin DIR ARGS...
+#                                       the same tshark without the plugin (DIR/no-plugins)
+#   tests/plugin/bench.sh [DIR]         benchmark: plugin vs built-in over a large capture
 #
 # Environment:
 #   RIKE_LIB=/path/librike.a   use this library instead of `cargo build --release --lib`
@@ -76,8 +79,8 @@ build() {
 }
 
 run_tshark() {
-  local dir=$1; shift
-  local envs=(HOME="$dir/home" XDG_CONFIG_HOME="$dir/home/.config" WIRESHARK_PLUGIN_DIR="$dir/plugins")
+  local dir=$1 plugins=$2; shift 2
+  local envs=(HOME="$dir/home" XDG_CONFIG_HOME="$dir/home/.config" WIRESHARK_PLUGIN_DIR="$dir/$plugins")
   if [[ $(id -u) -eq 0 ]]; then
     exec setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups env "${envs[@]}" tshark "$@"
   fi
@@ -86,7 +89,9 @@ run_tshark() {
 
 case ${1:-test} in
   build)  [[ $# -eq 2 ]] || die "usage: $0 build DIR"; build "$2" ;;
-  tshark) [[ $# -ge 2 ]] || die "usage: $0 tshark DIR ARGS..."; shift; run_tshark "$@" ;;
+  tshark) [[ $# -ge 2 ]] || die "usage: $0 tshark DIR ARGS..."; shift; d=$1; shift; run_tshark "$d" plugins "$@" ;;
+  tshark-builtin)
+          [[ $# -ge 2 ]] || die "usage: $0 tshark-builtin DIR ARGS..."; shift; d=$1; shift; run_tshark "$d" no-plugins "$@" ;;
   test)   need_tools; cd "$ROOT" && exec "${CARGO:-cargo}" test --release --test plugin_tshark -- --nocapture ;;
-  *)      sed -n '2,26p' "$0"; exit 2 ;;
+  *)      sed -n '2,29p' "$0"; exit 2 ;;
 esac
