@@ -1524,7 +1524,7 @@ typedef struct rike_half_open_request {
 } rike_half_open_request;
 
 /**
- * The data of an event; `rike_event::type` says which member is set.
+ * The data of an event; `rike_event::kind` says which member is set.
  */
 typedef union rike_event_data {
   /**

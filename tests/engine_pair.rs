@@ -665,3 +665,52 @@ fn hostile_datagrams_are_dropped_without_harm() {
         .initiate(net.now, "nobody", addr(A_IP, 500))
         .is_err());
 }
+
+/// RFC 7296 §2.4: A "reboots" (a fresh endpoint, same configuration) and
+/// connects again; its IKE_AUTH carries INITIAL_CONTACT, and B retires the
+/// stale IKE SA and its Child SA at once, without a Delete to a peer that
+/// would not know them.
+#[test]
+fn initial_contact_after_a_reboot_retires_the_stale_sa() {
+    let mut net = pair();
+    connect(&mut net);
+    let stale = only_sa(&net.b.ep);
+    let stale_child = child_ups(&net.b.events)[0].spi_in;
+    assert!(net
+        .trace
+        .iter()
+        .any(|s| s.has(NotifyTypeV2::INITIAL_CONTACT)));
+    net.a.ep = endpoint(vec![initiator_peer()], 3, |_| {}).ep;
+    let mark = net.trace.len();
+    let b_events = net.b.events.len();
+    connect(&mut net);
+    let fresh = only_sa(&net.b.ep);
+    assert_ne!(fresh, stale);
+    assert!(net.b.ep.is_established(fresh));
+    let later = &net.b.events[b_events..];
+    assert_eq!(downs(later), vec![DownReason::Deleted { by_peer: true }]);
+    assert_eq!(
+        child_downs(later),
+        vec![(stale_child, DownReason::Deleted { by_peer: true })]
+    );
+    assert!(
+        net.seen_since(mark, |s| s.deletes_ike() || !s.deleted_esp().is_empty())
+            .is_empty(),
+        "a Delete was sent for the stale SA"
+    );
+}
+
+/// INITIAL_CONTACT only when it is true: a second IKE SA to the same peer
+/// does not carry it, and both SAs stay up at the responder.
+#[test]
+fn a_second_sa_to_the_same_peer_sends_no_initial_contact() {
+    let mut net = pair();
+    connect(&mut net);
+    let mark = net.trace.len();
+    connect(&mut net);
+    assert!(net
+        .seen_since(mark, |s| s.has(NotifyTypeV2::INITIAL_CONTACT))
+        .is_empty());
+    assert_eq!(net.b.ep.sa_count(), 2);
+    assert!(downs(&net.b.events).is_empty());
+}

@@ -26,6 +26,9 @@ pub(crate) struct Outputs {
     /// New addresses for IKE SAs (a rekey's new SA following the peer's
     /// address change seen on the old one): SA, local, remote.
     pub(crate) moved: Vec<(super::event::SaHandle, SocketAddr, SocketAddr)>,
+    /// IKEv2 SAs just authenticated with INITIAL_CONTACT (RFC 7296 §2.4):
+    /// the endpoint retires the older SAs with the same peer identity.
+    pub(crate) initial_contact: Vec<super::event::SaHandle>,
     /// Last SA handle given out: handles are never reused, so a stale one
     /// can never name a newer SA.
     pub(crate) next_sa: u64,

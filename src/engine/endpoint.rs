@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::config::Config;
 use super::ctx::{Ctx, Outputs};
-use super::event::{Admission, ChildId, Event, RequestId, SaHandle, Transmit};
+use super::event::{Admission, ChildId, DownReason, Event, RequestId, SaHandle, Transmit};
 use super::v1::V1Command;
 use super::v2::ike_sa::{IkeSa, Pending};
 use super::v2::payloads::Inbound;
@@ -316,6 +316,9 @@ impl Endpoint {
                     .push_back(Event::PeerAddressChanged { sa: n, remote });
             }
         }
+        for fresh in std::mem::take(&mut self.out.initial_contact) {
+            self.initial_contact(now, fresh);
+        }
         let Some(sa) = self.sas.get(&h) else { return };
         if sa.is_dead() {
             let spi = sa.local_spi();
@@ -354,6 +357,42 @@ impl Endpoint {
                     self.deadlines.remove(&h);
                 }
             }
+        }
+    }
+
+    /// INITIAL_CONTACT (RFC 7296 §2.4) in the IKE_AUTH request that
+    /// authenticated `fresh`: the peer has no other IKE SA with us, so the
+    /// older ones with the same configuration and authenticated identity
+    /// are stale. They go without a Delete (the peer would not know them),
+    /// their Child SAs with them.
+    fn initial_contact(&mut self, now: u64, fresh: SaHandle) {
+        let Some(sa) = self.sas.get(&fresh) else {
+            return;
+        };
+        let (peer, id) = (sa.peer, sa.remote_id.clone());
+        if id.is_none() {
+            return;
+        }
+        let stale: Vec<SaHandle> = self
+            .sas
+            .iter()
+            .filter(|(k, s)| {
+                **k != fresh
+                    && s.peer == peer
+                    && s.remote_id == id
+                    && s.is_established()
+                    && s.replaced_by.is_none()
+            })
+            .map(|(k, _)| *k)
+            .collect();
+        for old in stale {
+            self.with_sa(now, old, |sa, ctx| {
+                ctx.log(format!(
+                    "IKE SA {}: INITIAL_CONTACT from the same peer: retired",
+                    sa.handle.0
+                ));
+                sa.die(ctx, DownReason::Deleted { by_peer: true });
+            });
         }
     }
 
@@ -667,11 +706,16 @@ impl Endpoint {
             let mut ctx = ctx!(self, now);
             return self.v1.initiate(&mut ctx, i, local, remote);
         }
+        // INITIAL_CONTACT asserts that this will be the only IKE SA with
+        // the peer (RFC 7296 §2.4): not while another one lives.
+        let alone = !self.sas.values().any(|s| s.peer == i && !s.is_dead());
         let handle = self.out.sa_handle();
         let mut ctx = ctx!(self, now);
-        let sa = IkeSa::start_initiator(&mut ctx, handle, i, local, remote).ok_or_else(|| {
-            EngineError::Crypto("cannot start IKE_SA_INIT with the configured proposals".into())
-        })?;
+        let mut sa =
+            IkeSa::start_initiator(&mut ctx, handle, i, local, remote).ok_or_else(|| {
+                EngineError::Crypto("cannot start IKE_SA_INIT with the configured proposals".into())
+            })?;
+        sa.initial_contact = alone;
         self.by_spi.insert(sa.local_spi(), handle);
         self.sas.insert(handle, sa);
         self.settle(now, handle);

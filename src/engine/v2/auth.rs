@@ -390,7 +390,7 @@ impl IkeSa {
             self.die(ctx, DownReason::Error("cannot sign AUTH".into()));
             return;
         }
-        if cfg.initial_contact {
+        if cfg.initial_contact && self.initial_contact {
             c.payload(PayloadType::V2_NOTIFY, 0, |o| {
                 notify_body(
                     o,
@@ -558,6 +558,9 @@ impl IkeSa {
         }
         // Up first, so that the Child SA event follows the IKE SA event.
         self.become_established(ctx);
+        if inb.notify(NotifyTypeV2::INITIAL_CONTACT).is_some() {
+            ctx.out.initial_contact.push(self.handle);
+        }
         let child = if inb.sa.is_some() {
             Some(self.accept_child(ctx, &inb, None, true))
         } else {

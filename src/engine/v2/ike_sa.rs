@@ -157,6 +157,9 @@ pub(crate) struct IkeSa {
     /// The application's signature (`LocalAuth::External`), for the
     /// AUTH payload being built.
     pub(crate) ext_sig: Option<(crate::wire::registry::AuthMethodV2, Vec<u8>)>,
+    /// Initiator: send INITIAL_CONTACT in IKE_AUTH (configured, and no
+    /// other IKE SA with this peer when we started).
+    pub(crate) initial_contact: bool,
 }
 
 impl IkeSa {
@@ -201,6 +204,7 @@ impl IkeSa {
             announced: initiator,
             peer_ike_rekey: None,
             ext_sig: None,
+            initial_contact: false,
         }
     }
 
