@@ -374,7 +374,7 @@ pub struct rike_half_open_request {
     pub spi_i: [u8; 8],
 }
 
-/// The data of an event; `rike_event::type` says which member is set.
+/// The data of an event; `rike_event::kind` says which member is set.
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub union rike_event_data {

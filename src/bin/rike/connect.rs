@@ -139,8 +139,9 @@ pub struct Args {
     /// scripted actions ran (answering the peer's rekeys and deletes).
     #[arg(long, value_name = "SECS", value_parser = secs, default_value = "0")]
     pub linger: u64,
-    /// Append the keys of every SA to DIR: ikev2_decryption_table and
-    /// esp_sa (Wireshark tables) and rike.keys (rike's key log).
+    /// Append the keys of every SA to DIR: ikev2_decryption_table,
+    /// ikev1_decryption_table and esp_sa (Wireshark tables), rike.keys
+    /// (rike's key log), and a Wireshark `preferences` file (DIR is a profile).
     #[arg(long, value_name = "DIR")]
     pub keylog: Option<PathBuf>,
     /// Scripted: rekey the Child SA this long after it came up.

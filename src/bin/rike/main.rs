@@ -2,7 +2,7 @@
 //!
 //! `rike` with no arguments dissects an embedded sample capture;
 //! `rike dissect [--json] FILE…` dissects pcap/pcapng files;
-//! `rike connect` / `rike listen` run IKEv2 over UDP.
+//! `rike connect` / `rike listen` run IKEv2 (or, with `--ikev1`, IKEv1) over UDP or RFC 8229 TCP.
 
 mod conffile;
 mod connect;
@@ -30,9 +30,9 @@ enum Command {
     /// Dissect the IKE traffic of pcap/pcapng captures (UDP 500, UDP 4500
     /// with NAT-T, RFC 8229 TCP). Without FILE, an embedded sample.
     Dissect(dissect_cmd::Args),
-    /// Set up an IKEv2 SA with a peer (initiator) over UDP 500/4500.
+    /// Set up an IKEv2 (or IKEv1) SA with a peer (initiator) over UDP 500/4500.
     Connect(connect::Args),
-    /// Wait for IKEv2 peers (responder) on UDP 500/4500.
+    /// Wait for IKEv2 (or IKEv1) peers (responder) on UDP 500/4500.
     Listen(connect::Args),
 }
 
