@@ -833,7 +833,8 @@ typedef struct rike_addr {
 typedef struct rike_transform {
   /**
    * Transform type: 1 ENCR, 2 PRF, 3 INTEG, 4 KE, 5 ESN (sequence
-   * numbers), 6–12 ADDKE1–7 (RFC 9370).
+   * numbers). 6–12 (ADDKE1–7, RFC 9370) give `RIKE_RESULT_UNSUPPORTED`:
+   * the engine has no IKE_INTERMEDIATE exchange.
    */
   uint8_t transform_type;
   /**

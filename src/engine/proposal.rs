@@ -188,6 +188,13 @@ impl ProposalSpec {
                 return Err(ProposalError(format!("unknown algorithm keyword '{k}'")));
             }
         }
+        if !p.addke.is_empty() {
+            // Offering them would promise an exchange we cannot carry out.
+            return Err(ProposalError(format!(
+                "'{s}': additional key exchanges (ke1_…, RFC 9370) need IKE_INTERMEDIATE \
+                 (RFC 9242), which the engine does not implement"
+            )));
+        }
         if p.encr.is_empty() {
             return Err(ProposalError(format!("'{s}': no encryption algorithm")));
         }
@@ -470,8 +477,9 @@ mod tests {
         let esp = ProposalSpec::parse("aes128gcm16", false).unwrap();
         assert_eq!(esp.esn, [EsnId(0)]);
         assert!(!esp.has_ke());
-        let multi = ProposalSpec::parse("aes256gcm16-prfsha384-x25519-ke1_mlkem768", true).unwrap();
-        assert_eq!(multi.addke, [vec![KeMethod(36)]]);
+        let multi = ProposalSpec::parse("aes256gcm16-prfsha384-x25519-ke1_mlkem768", true);
+        assert!(multi.unwrap_err().0.contains("IKE_INTERMEDIATE"));
+        assert!(ProposalSpec::parse("aes256gcm16-x25519-ke8_mlkem768", true).is_err());
         assert!(ProposalSpec::parse("aes256gcm16-sha256-x25519", true).is_err());
         assert!(ProposalSpec::parse("aes256-x25519", true).is_err());
         assert!(ProposalSpec::parse("rot13", true).is_err());

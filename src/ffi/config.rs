@@ -101,7 +101,8 @@ pub enum rike_ipsec_mode {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct rike_transform {
     /// Transform type: 1 ENCR, 2 PRF, 3 INTEG, 4 KE, 5 ESN (sequence
-    /// numbers), 6–12 ADDKE1–7 (RFC 9370).
+    /// numbers). 6–12 (ADDKE1–7, RFC 9370) give `RIKE_RESULT_UNSUPPORTED`:
+    /// the engine has no IKE_INTERMEDIATE exchange.
     pub transform_type: u8,
     /// Zero.
     pub reserved: u8,
@@ -895,12 +896,12 @@ unsafe fn proposal_from_ids(
             3 => p.integ.push(IntegId(x.id)),
             4 => p.ke.push(KeMethod(x.id)),
             5 if !ike => p.esn.push(EsnId(x.id)),
-            k @ 6..=12 => {
-                let i = usize::from(k - 6);
-                if p.addke.len() <= i {
-                    p.addke.resize(i + 1, Vec::new());
-                }
-                p.addke[i].push(KeMethod(x.id));
+            6..=12 => {
+                return Err(fail(
+                    rike_result::Unsupported,
+                    "additional key exchanges (RFC 9370) need IKE_INTERMEDIATE (RFC 9242), \
+                     which the engine does not implement",
+                ))
             }
             k => {
                 return Err(bad(format!(
