@@ -167,6 +167,8 @@ fn every_ike_suite_establishes_and_rekeys() {
           (16, 16), &["PRF_AES128_CMAC"]),
         s("aes256gcm16-prfsha1-x25519", (E::AES_GCM_16, Some(256)), None, (36, 0),
           &["PRF_HMAC_SHA1"]),
+        s("aes256gcm16-prfsha512-x448", (E::AES_GCM_16, Some(256)), None, (36, 0),
+          &["PRF_HMAC_SHA2_512", "Curve448"]),
     ];
     for IkeSuite {
         proposal,

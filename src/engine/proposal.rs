@@ -130,6 +130,7 @@ pub fn ke_keyword(k: &str) -> Option<KeMethod> {
         "ecp384" => KeMethod(20),
         "ecp521" => KeMethod(21),
         "x25519" | "curve25519" => KeMethod(31),
+        "x448" | "curve448" => KeMethod(32),
         "mlkem512" => KeMethod(35),
         "mlkem768" => KeMethod(36),
         "mlkem1024" => KeMethod(37),
