@@ -43,6 +43,16 @@
 #define RIKE_PDU_VISITED 1
 
 /**
+ * Flag of [`rike_pdu_info::flags`]: the caller shows no tree for this
+ * frame (Wireshark called the dissector with a NULL tree: tshark's summary
+ * lines, the GUI's first pass). The dissection then has no records (and
+ * its expert infos point at none); summary, expert infos, ESP offset and
+ * sources are as without the flag, and the capture state learns the same.
+ * Saves building the records and their texts.
+ */
+#define RIKE_PDU_NO_TREE 2
+
+/**
  * Flag of [`rike_record::flags`]: `value` holds the value (the item has
  * no bytes of its own, or they do not encode the value directly).
  */

@@ -428,6 +428,8 @@ static gboolean dissect_buffer(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tr
     memset(&info, 0, sizeof info);
     info.frame = pinfo->num;
     info.flags = PINFO_FD_VISITED(pinfo) ? RIKE_PDU_VISITED : 0;
+    if (!tree)
+        info.flags |= RIKE_PDU_NO_TREE;     /* records would have nowhere to go */
     info.time_ns = (guint64)pinfo->abs_ts.secs * 1000000000u + (guint64)pinfo->abs_ts.nsecs;
     info.carrier = carrier;
     info.reported_len = wire > len ? wire : 0;  /* cut short by the capture */

@@ -180,3 +180,107 @@ fn reset_forgets_everything() {
         0
     );
 }
+
+/// Every key file of tests/data, for the no-tree comparison.
+fn all_keys(state: &mut CaptureState) {
+    let d = data_dir();
+    let mut paths = vec![
+        d.join("keys/wireshark_ikev1_decryption_table.csv"),
+        d.join("keys/verified_wireshark_ikev2_decryption_table.csv"),
+        d.join("crafted/ikev2_decryption_table"),
+    ];
+    for e in std::fs::read_dir(d.join("strongswan")).unwrap().flatten() {
+        if e.path().is_dir() {
+            paths.push(e.path());
+        }
+    }
+    for p in paths {
+        state.keys_mut().load_path(&p).unwrap();
+    }
+}
+
+/// The experts of a dissection as (kind, offset, text).
+fn experts(d: &Dissection) -> Vec<(String, u32, String)> {
+    d.experts
+        .iter()
+        .map(|e| {
+            (
+                format!("{:?}", e.expert),
+                e.offset,
+                d.text_of(e.text).to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Wireshark's passes without a tree (`dissect_summary`, what the plugin
+/// asks for with RIKE_PDU_NO_TREE) give the same summary, expert infos,
+/// ESP offset and decrypted sources as with one, and no records; and a
+/// state that saw the first pass without trees gives the same trees on the
+/// second pass as one that built trees all along. Over every capture, with
+/// every key of tests/data.
+#[test]
+fn a_pass_without_a_tree_learns_the_same_and_shows_the_same_summary() {
+    let (mut frames, mut experts_seen) = (0usize, 0usize);
+    for path in common::captures() {
+        let data = std::fs::read(&path).unwrap();
+        let Ok(cap) = Capture::parse(&data) else {
+            continue;
+        };
+        let mut pdus_all: Vec<(u32, u64, rike::dissect::Carrier, Vec<u8>)> = Vec::new();
+        let mut dec = Decoder::new();
+        let mut ex = PduExtractor::new(Ports::default());
+        let (mut segs, mut pdus): (Vec<_>, Vec<Pdu<'_>>) = (Vec::new(), Vec::new());
+        for f in cap.frames() {
+            let Ok(f) = f else { break };
+            let time_ns = f.timestamp.secs as u64 * 1_000_000_000 + u64::from(f.timestamp.nanos);
+            segs.clear();
+            dec.decode(&f, &mut segs);
+            pdus.clear();
+            for s in &segs {
+                ex.push(s, &mut pdus);
+            }
+            for p in &pdus {
+                pdus_all.push((p.frame, time_ns, p.carrier, p.bytes.to_vec()));
+            }
+        }
+        let (mut full, mut lean) = (CaptureState::new(), CaptureState::new());
+        all_keys(&mut full);
+        all_keys(&mut lean);
+        let name = common::rel(&path);
+        for visited in [false, true] {
+            for (frame, time_ns, carrier, bytes) in &pdus_all {
+                let info = PduInfo {
+                    frame: *frame,
+                    time_ns: *time_ns,
+                    visited,
+                    carrier: *carrier,
+                };
+                let a = full.dissect_captured(&info, bytes, bytes.len());
+                let b = if visited {
+                    lean.dissect_captured(&info, bytes, bytes.len())
+                } else {
+                    lean.dissect_summary(&info, bytes, bytes.len())
+                };
+                let at = format!("{name} frame {frame} (second pass: {visited})");
+                assert_eq!(a.summary, b.summary, "{at}");
+                assert_eq!(experts(&a), experts(&b), "{at}");
+                assert_eq!(a.esp, b.esp, "{at}");
+                assert_eq!(a.sources, b.sources, "{at}");
+                if visited {
+                    assert_eq!(a.records, b.records, "{at}");
+                    assert_eq!(a.text, b.text, "{at}");
+                } else {
+                    assert!(b.records.is_empty(), "{at}");
+                    frames += 1;
+                    experts_seen += b.experts.len();
+                }
+            }
+        }
+    }
+    assert!(frames > 400, "only {frames} PDUs compared");
+    assert!(
+        experts_seen > 50,
+        "only {experts_seen} expert infos compared"
+    );
+}

@@ -1987,6 +1987,41 @@ fn plugin_decrypts_chacha20_poly1305_with_a_rike_key_log() {
     assert_eq!(none.stdout.trim(), "", "decrypted without keys");
 }
 
+/// Summary lines without a tree (tshark without -V: the plugin asks
+/// librike for no records, RIKE_PDU_NO_TREE) equal those with one (`-Y
+/// frame` makes tshark build the tree to filter on), with keys, over every
+/// capture: the no-tree path shows and learns the same.
+#[test]
+fn summary_lines_are_the_same_without_a_tree() {
+    let Some(e) = env() else { return };
+    let pref = format!("rike.keys_file:{}", path_str(&e.keys));
+    let files: Vec<PathBuf> = match &e.merged {
+        Some(m) => std::iter::once(m.path.clone())
+            .chain(m.solo.iter().map(|&i| e.caps[i].1.clone()))
+            .collect(),
+        None => e.caps.iter().map(|(_, p)| p.clone()).collect(),
+    };
+    let mut rike_lines = 0;
+    for f in &files {
+        let run = |extra: &[&str]| {
+            let mut args = vec!["-r", path_str(f), "-n", "-o", &pref];
+            args.extend(PLUGIN_ONLY);
+            args.extend(extra);
+            tshark(e, true, &args)
+        };
+        let (lean, full) = (run(&[]), run(&["-Y", "frame"]));
+        assert_eq!(lean.code, full.code, "{}: {}", f.display(), lean.stderr);
+        assert_eq!(
+            lean.stdout,
+            full.stdout,
+            "{}: summary lines differ",
+            f.display()
+        );
+        rike_lines += lean.stdout.lines().filter(|l| l.contains(" RIKE ")).count();
+    }
+    assert!(rike_lines > 400, "only {rike_lines} RIKE summary lines");
+}
+
 /// Rows of a `-T fields` run: frame → values of `fields` (raw, '|' joined).
 fn rows(o: &Out) -> BTreeMap<u32, Vec<String>> {
     o.stdout

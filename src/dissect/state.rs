@@ -15,7 +15,7 @@ use super::catalogue::{Expert, Field};
 use super::decrypt::Decryption;
 use super::keys::KeyStore;
 use super::record::{Dissection, ExpertRecord, Record};
-use super::walk::{dissect_captured, Carrier};
+use super::walk::{dissect_layout, Carrier};
 use crate::wire::header::{Flags, Header, IkeVersion};
 use crate::wire::message::Message;
 use crate::wire::registry::PayloadType;
@@ -193,11 +193,24 @@ impl CaptureState {
     /// it short): missing data at the end is then reported as not
     /// captured, not as a malformed message.
     pub fn dissect_captured(&mut self, info: &PduInfo, buf: &[u8], wire_len: usize) -> Dissection {
+        self.layout(info, buf, wire_len, true)
+    }
+
+    /// As [`dissect_captured`](Self::dissect_captured) for a caller that
+    /// shows no tree (Wireshark's passes without one: tshark's summary
+    /// lines, the GUI's first pass): the state learns the same, and the
+    /// dissection holds the summary, the expert infos, the ESP offset and
+    /// the sources, but no records.
+    pub fn dissect_summary(&mut self, info: &PduInfo, buf: &[u8], wire_len: usize) -> Dissection {
+        self.layout(info, buf, wire_len, false)
+    }
+
+    fn layout(&mut self, info: &PduInfo, buf: &[u8], wire_len: usize, records: bool) -> Dissection {
         self.decryption.set_frame(info.frame, info.visited);
         if let Some(ike) = ike_bytes(buf, info.carrier) {
             self.decryption.observe(ike);
         }
-        let mut d = dissect_captured(buf, wire_len, info.carrier, &mut self.decryption);
+        let mut d = dissect_layout(buf, wire_len, info.carrier, &mut self.decryption, records);
         let Some(ike) = ike_bytes(buf, info.carrier) else {
             return d;
         };
@@ -208,6 +221,7 @@ impl CaptureState {
             d: &mut d,
             at: crate::wire::reader::offset_in(buf, ike),
             depth: 0,
+            records,
         };
         match header.ike_version() {
             Some(IkeVersion::V2) => {
@@ -459,10 +473,15 @@ struct Analysis<'d> {
     d: &'d mut Dissection,
     at: usize,
     depth: u8,
+    /// Records wanted (false: summary and experts only).
+    records: bool,
 }
 
 impl Analysis<'_> {
     fn push(&mut self, field: Field, value: Option<u64>, text: Option<&str>) {
+        if !self.records {
+            return;
+        }
         let text = text.map(|t| self.intern(t));
         self.d.records.push(Record {
             field,

@@ -53,9 +53,23 @@ pub fn dissect_captured(
     carrier: Carrier,
     dec: &mut dyn Decryptor,
 ) -> Dissection {
+    dissect_layout(buf, wire_len, carrier, dec, true)
+}
+
+/// As [`dissect_captured`]; without `records` the dissection keeps only
+/// what a caller that shows no tree needs: the summary, the expert infos
+/// (pointing at no record), the ESP offset and the decrypted sources. The
+/// walk, and so the decryption, is the same.
+pub(crate) fn dissect_layout(
+    buf: &[u8],
+    wire_len: usize,
+    carrier: Carrier,
+    dec: &mut dyn Decryptor,
+    records: bool,
+) -> Dissection {
     // Room for a typical message, so the lists rarely grow.
     let d = Dissection {
-        records: Vec::with_capacity(64 + buf.len() / 8),
+        records: Vec::with_capacity(if records { 64 + buf.len() / 8 } else { 0 }),
         text: String::with_capacity(128),
         ..Dissection::default()
     };
@@ -66,6 +80,7 @@ pub fn dissect_captured(
         source: 0,
         wire_len: wire_len.max(buf.len()),
         dec,
+        records,
     };
     match carrier {
         Carrier::Plain => w.message(buf),
@@ -97,6 +112,8 @@ struct Walker<'a, 'x> {
     /// Length of the input on the wire (≥ its captured length).
     wire_len: usize,
     dec: &'x mut dyn Decryptor,
+    /// Records (and their texts) wanted: false for a summary only.
+    records: bool,
 }
 
 fn clamp32(v: usize) -> u32 {
@@ -109,6 +126,9 @@ impl<'a, 'x> Walker<'a, 'x> {
     }
 
     fn push_record(&mut self, field: Field, off: usize, len: usize, value: Option<u64>) -> usize {
+        if !self.records {
+            return usize::MAX;
+        }
         self.d.records.push(Record {
             field,
             depth: self.depth,
@@ -146,6 +166,9 @@ impl<'a, 'x> Walker<'a, 'x> {
     }
 
     fn set_text(&mut self, record: usize, t: &str) {
+        if !self.records {
+            return;
+        }
         let r = self.intern(t);
         if let Some(rec) = self.d.records.get_mut(record) {
             rec.text = Some(r);
@@ -1071,15 +1094,17 @@ impl<'a, 'x> Walker<'a, 'x> {
             name,
             data: plain.to_vec(),
         });
-        self.d.records.push(Record {
-            field: label,
-            depth: self.depth,
-            offset: 0,
-            length: clamp32(plain.len()),
-            value: None,
-            text: None,
-            source: index,
-        });
+        if self.records {
+            self.d.records.push(Record {
+                field: label,
+                depth: self.depth,
+                offset: 0,
+                length: clamp32(plain.len()),
+                value: None,
+                text: None,
+                source: index,
+            });
+        }
         let chain = plain.get(..chain_len).unwrap_or(&[]);
         let mut inner = Walker {
             base: plain,
@@ -1088,6 +1113,7 @@ impl<'a, 'x> Walker<'a, 'x> {
             source: index,
             wire_len: plain.len(),
             dec: &mut *self.dec,
+            records: self.records,
         };
         if !chain.is_empty() {
             inner.chain(

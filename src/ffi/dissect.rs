@@ -372,6 +372,14 @@ fn carrier_from(raw: u32) -> Option<Carrier> {
 /// Wireshark's later passes); the capture state learns nothing from it.
 pub const RIKE_PDU_VISITED: u32 = 1;
 
+/// Flag of [`rike_pdu_info::flags`]: the caller shows no tree for this
+/// frame (Wireshark called the dissector with a NULL tree: tshark's summary
+/// lines, the GUI's first pass). The dissection then has no records (and
+/// its expert infos point at none); summary, expert infos, ESP offset and
+/// sources are as without the flag, and the capture state learns the same.
+/// Saves building the records and their texts.
+pub const RIKE_PDU_NO_TREE: u32 = 2;
+
 /// Where a buffer came from.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
@@ -653,7 +661,11 @@ pub unsafe extern "C" fn rike_capture_dissect(
         carrier,
     };
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let d = c.state.dissect_captured(&pdu, bytes, reported.max(len));
+        let d = if info.flags & RIKE_PDU_NO_TREE != 0 {
+            c.state.dissect_summary(&pdu, bytes, reported.max(len))
+        } else {
+            c.state.dissect_captured(&pdu, bytes, reported.max(len))
+        };
         Box::into_raw(Box::new(to_c(d)))
     }));
     match r {

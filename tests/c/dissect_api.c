@@ -560,6 +560,23 @@ static void test_sa_init_request(void) {
         /* A dissection outlives its capture state. */
         rike_capture_free(cap);
         check_dissection(d, m.len, 0);
+        /* Without a tree: the same summary, no records. */
+        {
+            rike_capture *lean = NULL;
+            rike_dissection *s = NULL;
+            size_t ns = 99;
+            info.flags = RIKE_PDU_NO_TREE;
+            CHECK_RESULT(rike_capture_new(&lean), RIKE_RESULT_OK);
+            CHECK_RESULT(rike_capture_dissect(lean, &info, m.p, m.len, &s), RIKE_RESULT_OK);
+            CHECK(s != NULL);
+            if (s) {
+                (void)rike_dissection_records(s, &ns);
+                CHECK(ns == 0);
+                CHECK(str_eq(rike_dissection_summary(s), rike_dissection_summary(d)));
+            }
+            rike_dissection_free(s);
+            rike_capture_free(lean);
+        }
         rike_dissection_free(d);
     }
     /* The heuristics accept it as a bare message only. */
@@ -988,10 +1005,10 @@ static void test_invalid_parameters(void) {
     CHECK_RESULT(rike_capture_dissect(cap, &info, m.p, m.len, &d), RIKE_RESULT_OK);
     check_dissection(d, m.len, -1);
     rike_dissection_free(d);
-    /* Unknown flag bits are ignored (room to grow), frame 0 is accepted. */
+    /* Unknown flag bits (above VISITED and NO_TREE) are ignored (room to grow), frame 0 is accepted. */
     SET_CONTEXT("unknown flags");
     info.reported_len = 0;
-    info.flags = 0xFFFFFFFEu;
+    info.flags = 0xFFFFFFFCu;
     info.frame = 0;
     d = NULL;
     CHECK_RESULT(rike_capture_dissect(cap, &info, m.p, m.len, &d), RIKE_RESULT_OK);
