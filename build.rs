@@ -75,6 +75,7 @@ fn main() {
         "rike_log_level",
         "rike_sign_scheme",
         "rike_ipsec_mode",
+        "rike_dpd_action",
     ]
     .map(String::from)
     .to_vec();

@@ -470,6 +470,12 @@ enum rike_event_type
    * (`u.half_open`)? Answer with `rike_engine_admit`.
    */
   RIKE_EVENT_TYPE_HALF_OPEN_REQUEST = 12,
+  /**
+   * Keys of an IKEv1 ISAKMP SA (RFC 2409 §5, App. B), for key logs and
+   * Wireshark's `ikev1_decryption_table` (`u.ikev1_keys`). Its IPsec
+   * SAs come as CHILD_SA_UP events like IKEv2's.
+   */
+  RIKE_EVENT_TYPE_IKEV1_KEYS = 13,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -559,9 +565,14 @@ enum rike_key_format
   RIKE_KEY_FORMAT_ESP_SA = 2,
   /**
    * rike's key log (`rike dissect --keys`, the Wireshark plugin): one
-   * "ikev2 …" line or two "esp …" lines.
+   * "ikev2 …" line, one "ikev1 …" line or two "esp …" lines.
    */
   RIKE_KEY_FORMAT_KEY_LOG = 3,
+  /**
+   * One line of Wireshark's `ikev1_decryption_table`, "initiator
+   * cookie,encryption key" in hex (IKEV1_KEYS events; RFC 2409 App. B).
+   */
+  RIKE_KEY_FORMAT_IKEV1_DECRYPTION_TABLE = 4,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -721,6 +732,33 @@ typedef uint32_t rike_ipsec_mode;
 #endif // __cplusplus
 
 /**
+ * What an IKEv1 peer does when Dead Peer Detection (RFC 3706) finds it
+ * gone (`rike_ikev1_options::dpd_action`).
+ */
+enum rike_dpd_action
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Remove the ISAKMP SA and its IPsec SAs (the default).
+   */
+  RIKE_DPD_ACTION_CLEAR = 1,
+  /**
+   * Remove them, then initiate again (when the peer has a remote
+   * address).
+   */
+  RIKE_DPD_ACTION_RESTART = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum rike_dpd_action rike_dpd_action;
+#else
+typedef uint32_t rike_dpd_action;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * Per-capture analysis state (request/response links, retransmissions,
  * fragment groups). Under the hood a `Box<CaptureState>`; not shareable
  * between threads at the same time.
@@ -810,6 +848,59 @@ typedef struct rike_limits {
    */
   uint32_t reserved;
 } rike_limits;
+
+/**
+ * IKEv1 options of a peer (RFC 2409; RFC 2408 for ISAKMP). Fill it with
+ * `rike_ikev1_options_default`, change what you need, then pass it to
+ * `rike_peer_builder_set_ikev1`. Booleans are 0 or 1.
+ */
+typedef struct rike_ikev1_options {
+  /**
+   * Set to `sizeof(rike_ikev1_options)` (the structure may grow).
+   */
+  uint32_t struct_size;
+  /**
+   * 1: Aggressive Mode (RFC 2409 §5) instead of Main Mode when
+   * initiating, and accepted as responder. It exposes the identities
+   * and, with pre-shared keys, allows offline guessing of the key.
+   * Default 0.
+   */
+  uint8_t aggressive;
+  /**
+   * 1: set the commit bit in Quick Mode requests (RFC 2408 §3.1, RFC
+   * 2409 §5.5); the responder confirms with CONNECTED before the SA is
+   * used. Default 0.
+   */
+  uint8_t commit;
+  /**
+   * 1: offer and accept NAT traversal (RFC 3947). Default 1.
+   */
+  uint8_t nat_traversal;
+  /**
+   * Zero.
+   */
+  uint8_t reserved;
+  /**
+   * A `rike_dpd_action`; the DPD delay is the `dpd_ms` of
+   * `rike_peer_builder_set_timers`. Default `RIKE_DPD_ACTION_CLEAR`.
+   */
+  uint32_t dpd_action;
+  /**
+   * Phase 1 (ISAKMP SA) lifetime we propose and accept at most, in
+   * seconds (RFC 2409 App. A, Life Duration); at least 1. Default
+   * 28800.
+   */
+  uint32_t ike_lifetime_s;
+  /**
+   * Zero.
+   */
+  uint32_t reserved2;
+  /**
+   * Phase 2 lifetime in kilobytes we propose and accept at most (RFC
+   * 2407 §4.5); 0 for none (the default).
+   */
+  uint64_t child_lifetime_kb;
+} rike_ikev1_options;
 
 /**
  * An IP address and UDP/TCP port, without OS headers. `family` is
@@ -1535,6 +1626,47 @@ typedef struct rike_half_open_request {
 } rike_half_open_request;
 
 /**
+ * `RIKE_EVENT_TYPE_IKEV1_KEYS` (secrets borrowed as in
+ * `rike_engine_poll_event`): an ISAKMP SA's cookies, algorithms as IKEv1
+ * attribute values (RFC 2409 App. A) and keys (RFC 2409 §5, App. B).
+ */
+typedef struct rike_ikev1_keys {
+  /**
+   * Initiator cookie.
+   */
+  uint8_t cky_i[8];
+  /**
+   * Responder cookie.
+   */
+  uint8_t cky_r[8];
+  /**
+   * Encryption Algorithm attribute value (e.g. 7 = AES-CBC, 5 =
+   * 3DES-CBC).
+   */
+  uint16_t encr_alg;
+  /**
+   * Key Length attribute in bits, 0 when not sent.
+   */
+  uint16_t key_bits;
+  /**
+   * Hash Algorithm attribute value (e.g. 2 = SHA, 4 = SHA2-256).
+   */
+  uint16_t hash_alg;
+  /**
+   * Zero.
+   */
+  uint16_t reserved;
+  /**
+   * The encryption key (SKEYID_e expanded to the cipher's key length).
+   */
+  struct rike_bytes key;
+  /**
+   * SKEYID_a, the key of the HASH payloads.
+   */
+  struct rike_bytes skeyid_a;
+} rike_ikev1_keys;
+
+/**
  * The data of an event; `rike_event::kind` says which member is set.
  */
 typedef union rike_event_data {
@@ -1582,6 +1714,10 @@ typedef union rike_event_data {
    * `RIKE_EVENT_TYPE_HALF_OPEN_REQUEST`.
    */
   struct rike_half_open_request half_open;
+  /**
+   * `RIKE_EVENT_TYPE_IKEV1_KEYS`.
+   */
+  struct rike_ikev1_keys ikev1_keys;
   /**
    * Room for later members.
    */
@@ -1673,6 +1809,17 @@ extern "C" {
  * `out` writable.
  */
 rike_result rike_limits_default(struct rike_limits *out);
+
+/**
+ * Writes the default IKEv1 options (with `struct_size` set) to `*out`:
+ * Main Mode (RFC 2409 §5), no commit bit, NAT traversal (RFC 3947), DPD
+ * action clear (RFC 3706), phase 1 lifetime 28800 s, no phase 2 lifetime
+ * in kilobytes.
+ *
+ * # Safety
+ * `out` writable.
+ */
+rike_result rike_ikev1_options_default(struct rike_ikev1_options *out);
 
 /**
  * Starts an endpoint configuration with the defaults: retransmission
@@ -1979,6 +2126,26 @@ rike_result rike_peer_builder_set_timers(struct rike_peer_builder *p,
  * `p` from `rike_peer_builder_new`.
  */
 rike_result rike_peer_builder_set_options(struct rike_peer_builder *p, uint32_t flags);
+
+/**
+ * Makes the peer an IKEv1 peer (RFC 2409; ISAKMP, RFC 2408) with the
+ * options in `*options`, whose `struct_size` must be at least the size
+ * of this version's structure. An IKEv1 peer initiates with Main Mode
+ * (or Aggressive Mode) and then Quick Mode for its first Child SA; the
+ * others come with `rike_engine_create_child`. As responder it answers
+ * ISAKMP phase 1 requests. The IKE proposals are offered as phase 1 transforms (CBC
+ * ciphers only — AES, 3DES, DES —, the PRF's hash, the key exchange as
+ * the group), the ESP proposals as IPsec DOI transforms (RFC 2407). The
+ * ISAKMP SA's keys come as `RIKE_EVENT_TYPE_IKEV1_KEYS` events, its IPsec
+ * SAs as `RIKE_EVENT_TYPE_CHILD_SA_UP`. XAUTH and Mode-Config are not
+ * available from C in this version (Rust only).
+ *
+ * # Safety
+ * `p` from `rike_peer_builder_new`; `options` valid for its
+ * `struct_size` bytes.
+ */
+rike_result rike_peer_builder_set_ikev1(struct rike_peer_builder *p,
+                                        const struct rike_ikev1_options *options);
 
 /**
  * Adds a Child SA configuration; the first one added is negotiated in
@@ -2689,9 +2856,10 @@ rike_result rike_engine_poll_event(struct rike_engine *e, struct rike_event *out
 /**
  * Writes the keys of the last polled event as text in `format` (a
  * `rike_key_format`), each line ending in '\n', NUL-terminated, into
- * `(buf, cap)`: an IKE_KEYS event as an `ikev2_decryption_table` line, a
- * CHILD_SA_UP / _REKEYED event as two `esp_sa` lines; either as rike key
- * log lines. The length without the NUL goes to `*len_out` (on
+ * `(buf, cap)`: an IKE_KEYS event as an `ikev2_decryption_table` line,
+ * an IKEV1_KEYS event as an `ikev1_decryption_table` line (RFC 2409
+ * App. B keys), a CHILD_SA_UP / _REKEYED event (IKEv2 or IKEv1 Quick
+ * Mode) as two `esp_sa` lines; each as rike key log lines. The length without the NUL goes to `*len_out` (on
  * `RIKE_RESULT_INSUFFICIENT_SIZE` the size needed; 1024 bytes are
  * enough). `RIKE_RESULT_WRONG_STATE` when the last event has no keys in
  * that format (or its data has ended); `RIKE_RESULT_UNSUPPORTED` when

@@ -223,6 +223,9 @@ static int peer_block(lexer *lx, riked_peer_conf *p) {
             if (p->local_id[0] == '\0') {
                 return fail(lx, "peer '%s' has no local_id", p->name);
             }
+            if (p->aggressive && !p->ikev1) {
+                return fail(lx, "peer '%s': aggressive needs ikev1 yes", p->name);
+            }
             return 0;
         } else if (strcmp(key, "remote") == 0) {
             r = value(lx, key, p->remote, sizeof p->remote);
@@ -275,6 +278,10 @@ static int peer_block(lexer *lx, riked_peer_conf *p) {
             r = duration(lx, key, &p->rekey_ms);
         } else if (strcmp(key, "dpd") == 0) {
             r = duration(lx, key, &p->dpd_ms);
+        } else if (strcmp(key, "ikev1") == 0) {
+            r = yesno(lx, key, &p->ikev1);
+        } else if (strcmp(key, "aggressive") == 0) {
+            r = yesno(lx, key, &p->aggressive);
         } else if (strcmp(key, "child") == 0) {
             if (p->nchildren >= RIKED_MAX_CHILDREN) {
                 return fail(lx, "too many children");

@@ -22,6 +22,8 @@
  *       encap no                # yes: UDP 4500 from the first message
  *       rekey 4h                # IKE SA rekey; s, m, h suffixes
  *       dpd 30s
+ *       ikev1 yes               # IKEv1 (RFC 2409): Main Mode + Quick Mode
+ *       aggressive yes          # with ikev1: Aggressive Mode (exposes ids)
  *       child net {
  *           local_ts 10.71.0.1/32
  *           remote_ts 10.72.0.1/32
@@ -75,6 +77,8 @@ typedef struct {
     int tcp;
     int encap;
     uint64_t rekey_ms, dpd_ms;
+    int ikev1;      /* IKEv1 instead of IKEv2 */
+    int aggressive; /* IKEv1 Aggressive Mode instead of Main Mode */
     riked_child_conf children[RIKED_MAX_CHILDREN];
     size_t nchildren;
 } riked_peer_conf;

@@ -1,5 +1,5 @@
-/* riked: a small IKEv2 daemon in C on rike's engine ABI — the worked
- * example of the C API.
+/* riked: a small IKEv2 (and IKEv1) daemon in C on rike's engine ABI —
+ * the worked example of the C API.
  *
  *   riked -c riked.conf [-v] [-n]
  *
@@ -16,7 +16,8 @@
  * Events: Child SAs are installed through XFRM netlink when the kernel
  * supports ESP; otherwise riked says so once and only exports them. Every
  * IKE and Child SA key goes to Wireshark tables in the "keys" directory
- * (ikev2_decryption_table, esp_sa) and to a rike key log. PSK requests are
+ * (ikev2_decryption_table, ikev1_decryption_table for peers with "ikev1
+ * yes", esp_sa) and to a rike key log. PSK requests are
  * answered from the "secret" lines; sign requests with the peer's
  * external key (the pattern an HSM plugin follows).
  *
@@ -84,7 +85,7 @@ static struct {
     child_ref children[MAX_CHILDREN];
     size_t nchildren;
     uint32_t next_reqid;
-    FILE *ike_table, *esp_table, *keylog;
+    FILE *ike_table, *ikev1_table, *esp_table, *keylog;
     rike_key *signer;
     int sigpipe[2];
 } d;
@@ -454,6 +455,10 @@ static void on_event(const rike_event *ev, uint64_t now) {
         export_keys(d.ike_table, RIKE_KEY_FORMAT_IKEV2_DECRYPTION_TABLE);
         export_keys(d.keylog, RIKE_KEY_FORMAT_KEY_LOG);
         break;
+    case RIKE_EVENT_TYPE_IKEV1_KEYS:
+        export_keys(d.ikev1_table, RIKE_KEY_FORMAT_IKEV1_DECRYPTION_TABLE);
+        export_keys(d.keylog, RIKE_KEY_FORMAT_KEY_LOG);
+        break;
     case RIKE_EVENT_TYPE_CHILD_SA_UP:
     case RIKE_EVENT_TYPE_CHILD_SA_REKEYED: {
         const rike_child_sa *c = &ev->u.child;
@@ -699,6 +704,15 @@ static int add_peer(rike_config_builder *b, const riked_peer_conf *pc) {
             logf_("peer '%s': ike: %s", pc->name, rike_last_error());
             break;
         }
+        if (pc->ikev1) {
+            rike_ikev1_options o;
+            rike_ikev1_options_default(&o);
+            o.aggressive = pc->aggressive ? 1 : 0;
+            if (rike_peer_builder_set_ikev1(p, &o) != RIKE_RESULT_OK) {
+                logf_("peer '%s': ikev1: %s", pc->name, rike_last_error());
+                break;
+            }
+        }
         if (rike_peer_builder_set_timers(p, pc->rekey_ms, pc->dpd_ms) != RIKE_RESULT_OK ||
             rike_peer_builder_set_options(p, (pc->encap || pc->tcp) ? RIKE_PEER_FORCE_ENCAP : 0) !=
                 RIKE_RESULT_OK) {
@@ -910,6 +924,11 @@ int main(int argc, char **argv) {
     if (d.conf.keys[0]) {
         mkdir(d.conf.keys, 0700);
         d.ike_table = open_table("ikev2_decryption_table");
+        for (size_t i = 0; i < d.conf.npeers; i++) {
+            if (d.conf.peers[i].ikev1 && !d.ikev1_table) {
+                d.ikev1_table = open_table("ikev1_decryption_table");
+            }
+        }
         d.esp_table = open_table("esp_sa");
         d.keylog = open_table("rike.keys");
         /* The directory is a Wireshark profile: tell it to decrypt ESP. */
@@ -1102,6 +1121,9 @@ int main(int argc, char **argv) {
     }
     if (d.ike_table) {
         fclose(d.ike_table);
+    }
+    if (d.ikev1_table) {
+        fclose(d.ikev1_table);
     }
     if (d.esp_table) {
         fclose(d.esp_table);

@@ -15,8 +15,8 @@ use super::types::{bytes_arg, fail, rike_addr, rike_ts, socket_arg, str_arg};
 use super::{guard, nonnull, rike_result};
 use crate::crypto::{load_private_key, Secret, SignatureScheme, Signer};
 use crate::engine::{
-    ChildConfig, Config, Identity, IpsecMode, LocalAuth, PeerConfig, ProposalSpec, RemoteAuth,
-    TrafficSelector,
+    ChildConfig, Config, DpdAction, Identity, IpsecMode, LocalAuth, PeerConfig, ProposalSpec,
+    RemoteAuth, TrafficSelector, V1Options,
 };
 use crate::wire::registry::{EncrId, EsnId, IdTypeV2, IntegId, KeMethod, PrfId};
 
@@ -171,6 +171,120 @@ pub const RIKE_PEER_NO_INITIAL_CONTACT: u32 = 2;
 /// non-ESP marker) from the first message, as when a NAT is detected.
 pub const RIKE_PEER_FORCE_ENCAP: u32 = 4;
 
+/// What an IKEv1 peer does when Dead Peer Detection (RFC 3706) finds it
+/// gone (`rike_ikev1_options::dpd_action`).
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum rike_dpd_action {
+    /// Remove the ISAKMP SA and its IPsec SAs (the default).
+    Clear = 1,
+    /// Remove them, then initiate again (when the peer has a remote
+    /// address).
+    Restart = 2,
+}
+
+/// IKEv1 options of a peer (RFC 2409; RFC 2408 for ISAKMP). Fill it with
+/// `rike_ikev1_options_default`, change what you need, then pass it to
+/// `rike_peer_builder_set_ikev1`. Booleans are 0 or 1.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct rike_ikev1_options {
+    /// Set to `sizeof(rike_ikev1_options)` (the structure may grow).
+    pub struct_size: u32,
+    /// 1: Aggressive Mode (RFC 2409 §5) instead of Main Mode when
+    /// initiating, and accepted as responder. It exposes the identities
+    /// and, with pre-shared keys, allows offline guessing of the key.
+    /// Default 0.
+    pub aggressive: u8,
+    /// 1: set the commit bit in Quick Mode requests (RFC 2408 §3.1, RFC
+    /// 2409 §5.5); the responder confirms with CONNECTED before the SA is
+    /// used. Default 0.
+    pub commit: u8,
+    /// 1: offer and accept NAT traversal (RFC 3947). Default 1.
+    pub nat_traversal: u8,
+    /// Zero.
+    pub reserved: u8,
+    /// A `rike_dpd_action`; the DPD delay is the `dpd_ms` of
+    /// `rike_peer_builder_set_timers`. Default `RIKE_DPD_ACTION_CLEAR`.
+    pub dpd_action: u32,
+    /// Phase 1 (ISAKMP SA) lifetime we propose and accept at most, in
+    /// seconds (RFC 2409 App. A, Life Duration); at least 1. Default
+    /// 28800.
+    pub ike_lifetime_s: u32,
+    /// Zero.
+    pub reserved2: u32,
+    /// Phase 2 lifetime in kilobytes we propose and accept at most (RFC
+    /// 2407 §4.5); 0 for none (the default).
+    pub child_lifetime_kb: u64,
+}
+
+const IKEV1_OPTIONS_V1: u32 = std::mem::size_of::<rike_ikev1_options>() as u32;
+
+/// Writes the default IKEv1 options (with `struct_size` set) to `*out`:
+/// Main Mode (RFC 2409 §5), no commit bit, NAT traversal (RFC 3947), DPD
+/// action clear (RFC 3706), phase 1 lifetime 28800 s, no phase 2 lifetime
+/// in kilobytes.
+///
+/// # Safety
+/// `out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn rike_ikev1_options_default(out: *mut rike_ikev1_options) -> rike_result {
+    nonnull!(out);
+    guard!(rike_result::Panic, {
+        let d = V1Options::default();
+        *out = rike_ikev1_options {
+            struct_size: IKEV1_OPTIONS_V1,
+            aggressive: u8::from(d.aggressive),
+            commit: u8::from(d.commit),
+            nat_traversal: u8::from(d.nat_traversal),
+            reserved: 0,
+            dpd_action: match d.dpd_action {
+                DpdAction::Clear => rike_dpd_action::Clear,
+                DpdAction::Restart => rike_dpd_action::Restart,
+            } as u32,
+            ike_lifetime_s: d.ike_lifetime_s,
+            reserved2: 0,
+            child_lifetime_kb: d.child_lifetime_kb.unwrap_or(0),
+        };
+        rike_result::Ok
+    })
+}
+
+/// The engine's options from C ones, checked.
+fn v1_options_from_c(o: &rike_ikev1_options) -> Result<V1Options, rike_result> {
+    let bad = |why: &str| fail(rike_result::InvalidParameter, why);
+    if o.struct_size < IKEV1_OPTIONS_V1 {
+        return Err(bad(
+            "rike_ikev1_options.struct_size is smaller than this version's structure",
+        ));
+    }
+    if o.aggressive > 1 || o.commit > 1 || o.nat_traversal > 1 {
+        return Err(bad(
+            "rike_ikev1_options: aggressive, commit and nat_traversal are 0 or 1",
+        ));
+    }
+    if o.reserved != 0 || o.reserved2 != 0 {
+        return Err(bad("rike_ikev1_options: reserved fields must be zero"));
+    }
+    let dpd_action = match o.dpd_action {
+        1 => DpdAction::Clear,
+        2 => DpdAction::Restart,
+        _ => return Err(bad("rike_ikev1_options: unknown dpd_action")),
+    };
+    if o.ike_lifetime_s == 0 {
+        return Err(bad("rike_ikev1_options: ike_lifetime_s must be at least 1"));
+    }
+    Ok(V1Options {
+        aggressive: o.aggressive == 1,
+        ike_lifetime_s: o.ike_lifetime_s,
+        child_lifetime_kb: (o.child_lifetime_kb > 0).then_some(o.child_lifetime_kb),
+        dpd_action,
+        commit: o.commit == 1,
+        nat_traversal: o.nat_traversal == 1,
+        ..V1Options::default()
+    })
+}
+
 /// A finished configuration: immutable, shareable by any number of
 /// engines and threads. Under the hood a `Box<Arc<Config>>`; engines keep
 /// their own reference, so it may be freed while they run.
@@ -200,6 +314,7 @@ pub struct rike_peer_builder {
     ike_rekey_ms: Option<u64>,
     dpd_ms: Option<u64>,
     flags: u32,
+    ikev1: Option<V1Options>,
 }
 
 /// Builds one Child SA configuration. Under the hood a `Box`.
@@ -346,6 +461,7 @@ fn finish_peer(p: rike_peer_builder) -> Result<PeerConfig, rike_result> {
     pc.fragmentation = p.flags & RIKE_PEER_NO_FRAGMENTATION == 0;
     pc.initial_contact = p.flags & RIKE_PEER_NO_INITIAL_CONTACT == 0;
     pc.force_encap = p.flags & RIKE_PEER_FORCE_ENCAP != 0;
+    pc.ikev1 = p.ikev1;
     Ok(pc)
 }
 
@@ -556,6 +672,7 @@ pub unsafe extern "C" fn rike_peer_builder_new(
             ike_rekey_ms: None,
             dpd_ms: None,
             flags: 0,
+            ikev1: None,
         }));
         rike_result::Ok
     })
@@ -976,6 +1093,43 @@ pub unsafe extern "C" fn rike_peer_builder_set_options(
             return fail(rike_result::InvalidParameter, "unknown RIKE_PEER_* flag");
         }
         p.flags = flags;
+        rike_result::Ok
+    })
+}
+
+/// Makes the peer an IKEv1 peer (RFC 2409; ISAKMP, RFC 2408) with the
+/// options in `*options`, whose `struct_size` must be at least the size
+/// of this version's structure. An IKEv1 peer initiates with Main Mode
+/// (or Aggressive Mode) and then Quick Mode for its first Child SA; the
+/// others come with `rike_engine_create_child`. As responder it answers
+/// ISAKMP phase 1 requests. The IKE proposals are offered as phase 1 transforms (CBC
+/// ciphers only — AES, 3DES, DES —, the PRF's hash, the key exchange as
+/// the group), the ESP proposals as IPsec DOI transforms (RFC 2407). The
+/// ISAKMP SA's keys come as `RIKE_EVENT_TYPE_IKEV1_KEYS` events, its IPsec
+/// SAs as `RIKE_EVENT_TYPE_CHILD_SA_UP`. XAUTH and Mode-Config are not
+/// available from C in this version (Rust only).
+///
+/// # Safety
+/// `p` from `rike_peer_builder_new`; `options` valid for its
+/// `struct_size` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn rike_peer_builder_set_ikev1(
+    p: *mut rike_peer_builder,
+    options: *const rike_ikev1_options,
+) -> rike_result {
+    nonnull!(options);
+    // The size first: a caller's older, smaller structure is not read
+    // beyond its end.
+    let size = std::ptr::read_unaligned(options.cast::<u32>());
+    if size < IKEV1_OPTIONS_V1 {
+        return fail(
+            rike_result::InvalidParameter,
+            "rike_ikev1_options.struct_size is smaller than this version's structure",
+        );
+    }
+    let o = tri!(v1_options_from_c(&*options));
+    setter!(p, |p| {
+        p.ikev1 = Some(o);
         rike_result::Ok
     })
 }

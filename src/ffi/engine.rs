@@ -23,8 +23,9 @@ use super::types::{
 use super::{nonnull, rike_result};
 use crate::crypto::{OsRandom, Random, RustCrypto, Secret, SeededRandom};
 use crate::engine::{
-    esp_key_log_lines, esp_sa_lines, ikev2_table_line, Admission, ChildId, ChildSaInfo, DownReason,
-    Endpoint, EngineError, Event, Identity, IpsecMode, RequestId, SaHandle, Transmit,
+    esp_key_log_lines, esp_sa_lines, ikev1_table_line, ikev2_table_line, Admission, ChildId,
+    ChildSaInfo, DownReason, Endpoint, EngineError, Event, Identity, IpsecMode, RequestId,
+    SaHandle, Transmit,
 };
 use crate::wire::transport::{Prefix, TcpItem, TcpReassembler, NAT_KEEPALIVE, TCP_PREFIX};
 
@@ -65,6 +66,10 @@ pub enum rike_event_type {
     /// Decision: may a new IKE_SA_INIT request get state
     /// (`u.half_open`)? Answer with `rike_engine_admit`.
     HalfOpenRequest = 12,
+    /// Keys of an IKEv1 ISAKMP SA (RFC 2409 §5, App. B), for key logs and
+    /// Wireshark's `ikev1_decryption_table` (`u.ikev1_keys`). Its IPsec
+    /// SAs come as CHILD_SA_UP events like IKEv2's.
+    Ikev1Keys = 13,
 }
 
 /// Why an SA went down.
@@ -105,8 +110,11 @@ pub enum rike_key_format {
     /// (CHILD_SA_UP and CHILD_SA_REKEYED events).
     EspSa = 2,
     /// rike's key log (`rike dissect --keys`, the Wireshark plugin): one
-    /// "ikev2 …" line or two "esp …" lines.
+    /// "ikev2 …" line, one "ikev1 …" line or two "esp …" lines.
     KeyLog = 3,
+    /// One line of Wireshark's `ikev1_decryption_table`, "initiator
+    /// cookie,encryption key" in hex (IKEV1_KEYS events; RFC 2409 App. B).
+    Ikev1DecryptionTable = 4,
 }
 
 /// Answer to a `RIKE_EVENT_TYPE_HALF_OPEN_REQUEST`.
@@ -348,6 +356,31 @@ pub struct rike_ike_keys {
     pub sk_ar: rike_bytes,
 }
 
+/// `RIKE_EVENT_TYPE_IKEV1_KEYS` (secrets borrowed as in
+/// `rike_engine_poll_event`): an ISAKMP SA's cookies, algorithms as IKEv1
+/// attribute values (RFC 2409 App. A) and keys (RFC 2409 §5, App. B).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct rike_ikev1_keys {
+    /// Initiator cookie.
+    pub cky_i: [u8; 8],
+    /// Responder cookie.
+    pub cky_r: [u8; 8],
+    /// Encryption Algorithm attribute value (e.g. 7 = AES-CBC, 5 =
+    /// 3DES-CBC).
+    pub encr_alg: u16,
+    /// Key Length attribute in bits, 0 when not sent.
+    pub key_bits: u16,
+    /// Hash Algorithm attribute value (e.g. 2 = SHA, 4 = SHA2-256).
+    pub hash_alg: u16,
+    /// Zero.
+    pub reserved: u16,
+    /// The encryption key (SKEYID_e expanded to the cipher's key length).
+    pub key: rike_bytes,
+    /// SKEYID_a, the key of the HASH payloads.
+    pub skeyid_a: rike_bytes,
+}
+
 /// `RIKE_EVENT_TYPE_SIGN_REQUEST`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
@@ -400,6 +433,8 @@ pub union rike_event_data {
     pub sign_request: rike_sign_request,
     /// `RIKE_EVENT_TYPE_HALF_OPEN_REQUEST`.
     pub half_open: rike_half_open_request,
+    /// `RIKE_EVENT_TYPE_IKEV1_KEYS`.
+    pub ikev1_keys: rike_ikev1_keys,
     /// Room for later members.
     pub reserved: [u64; 64],
 }
@@ -1502,6 +1537,20 @@ fn describe(
                 spi_i: *spi_i,
             };
         }
+        Event::Ikev1Keys(k) => {
+            c.kind = rike_event_type::Ikev1Keys as u32;
+            c.ike_sa = k.sa.0;
+            c.u.ikev1_keys = rike_ikev1_keys {
+                cky_i: k.cky_i,
+                cky_r: k.cky_r,
+                encr_alg: k.encr,
+                key_bits: k.key_bits.unwrap_or(0),
+                hash_alg: k.hash,
+                reserved: 0,
+                key: rike_bytes::of(k.key.expose()),
+                skeyid_a: rike_bytes::of(k.skeyid_a.expose()),
+            };
+        }
         _ => c.kind = rike_event_type::Other as u32,
     }
     (
@@ -1552,9 +1601,10 @@ pub unsafe extern "C" fn rike_engine_poll_event(
 
 /// Writes the keys of the last polled event as text in `format` (a
 /// `rike_key_format`), each line ending in '\n', NUL-terminated, into
-/// `(buf, cap)`: an IKE_KEYS event as an `ikev2_decryption_table` line, a
-/// CHILD_SA_UP / _REKEYED event as two `esp_sa` lines; either as rike key
-/// log lines. The length without the NUL goes to `*len_out` (on
+/// `(buf, cap)`: an IKE_KEYS event as an `ikev2_decryption_table` line,
+/// an IKEV1_KEYS event as an `ikev1_decryption_table` line (RFC 2409
+/// App. B keys), a CHILD_SA_UP / _REKEYED event (IKEv2 or IKEv1 Quick
+/// Mode) as two `esp_sa` lines; each as rike key log lines. The length without the NUL goes to `*len_out` (on
 /// `RIKE_RESULT_INSUFFICIENT_SIZE` the size needed; 1024 bytes are
 /// enough). `RIKE_RESULT_WRONG_STATE` when the last event has no keys in
 /// that format (or its data has ended); `RIKE_RESULT_UNSUPPORTED` when
@@ -1589,6 +1639,8 @@ pub unsafe extern "C" fn rike_engine_event_keys(
                 Err(x) => return unsupported(x),
             },
             (Event::IkeKeys(k), 3) => k.key_log_line() + "\n",
+            (Event::Ikev1Keys(k), 4) => ikev1_table_line(k) + "\n",
+            (Event::Ikev1Keys(k), 3) => k.key_log_line() + "\n",
             (Event::ChildSaUp(c) | Event::ChildSaRekeyed { new: c, .. }, 2) => {
                 match esp_sa_lines(c) {
                     Ok(l) => l.join("\n") + "\n",
@@ -1598,7 +1650,7 @@ pub unsafe extern "C" fn rike_engine_event_keys(
             (Event::ChildSaUp(c) | Event::ChildSaRekeyed { new: c, .. }, 3) => {
                 esp_key_log_lines(c).join("\n") + "\n"
             }
-            (_, 1..=3) => return wrong(),
+            (_, 1..=4) => return wrong(),
             _ => return fail(rike_result::InvalidParameter, "unknown rike_key_format"),
         };
         copy_text(&text, buf, cap, len_out)

@@ -2,8 +2,10 @@
  * in-memory network on a virtual clock, through a full life cycle
  * (IKE_SA_INIT, IKE_AUTH, a second Child SA, Child and IKE rekeys, a
  * liveness check, deletes), certificates with an external key, PSKs
- * asked of the application, half-open admission, retransmission; key
- * export; and misuse: NULL pointers, bad addresses, stale handles, wrong
+ * asked of the application, half-open admission, retransmission; IKEv1
+ * (Main Mode with the commit bit and Aggressive Mode, PSK, Quick Mode,
+ * ISAKMP SA keys as ikev1_decryption_table and key log lines, delete);
+ * key export; and misuse (IKEv1 options included): NULL pointers, bad addresses, stale handles, wrong
  * request ids, buffers too small (the size needed is reported), bad
  * proposals and selectors, re-entrant calls from the log callback.
  *
@@ -266,6 +268,217 @@ static void full_cycle(void) {
     CHECK(st.received > 8 && st.dropped == 0 && st.ike_sas == 0 && st.half_open == 0);
     net_free(n);
     free(n);
+}
+
+/* ---- IKEv1 (RFC 2409): Main or Aggressive Mode with a PSK, Quick Mode ------ */
+
+static void hex_of(const uint8_t *b, size_t n, char *out) {
+    for (size_t i = 0; i < n; i++) {
+        snprintf(out + 2 * i, 3, "%02x", b[i]);
+    }
+}
+
+static const rike_config *ikev1_config(int initiator, int aggressive) {
+    rike_peer_builder *p = NULL;
+    REQUIRE(rike_peer_builder_new(initiator ? "v1-to-b" : "v1-from-a", &p) == RIKE_RESULT_OK);
+    if (initiator) {
+        rike_addr b = addr4(192, 0, 2, 2, 0);
+        OK(rike_peer_builder_set_remote(p, &b));
+    }
+    OK(rike_peer_builder_set_local_id(p, initiator ? "a.example" : "b.example"));
+    OK(rike_peer_builder_set_remote_id(p, initiator ? "b.example" : "a.example"));
+    OK(rike_peer_builder_set_psk(p, (const uint8_t *)PSK, strlen(PSK)));
+    OK(rike_peer_builder_add_ike_proposals(p, "aes256-sha256-modp2048,aes128-sha1-modp2048"));
+    rike_ikev1_options o;
+    memset(&o, 0xa5, sizeof o);
+    OK(rike_ikev1_options_default(&o));
+    CHECK(o.struct_size == sizeof o && o.aggressive == 0 && o.commit == 0 && o.nat_traversal == 1);
+    CHECK(o.dpd_action == RIKE_DPD_ACTION_CLEAR && o.ike_lifetime_s == 28800 && o.child_lifetime_kb == 0);
+    o.aggressive = aggressive ? 1 : 0;
+    o.commit = initiator && !aggressive ? 1 : 0; /* Main Mode run: CONNECTED confirms */
+    o.ike_lifetime_s = initiator ? 3600 : 7200;
+    o.child_lifetime_kb = 1000000;
+    OK(rike_peer_builder_set_ikev1(p, &o));
+    const char *lts = initiator ? "10.1.0.0/16" : "10.2.0.0/16";
+    const char *rts = initiator ? "10.2.0.0/16" : "10.1.0.0/16";
+    OK(rike_peer_builder_add_child(p, child_cfg("net", lts, rts, "aes256-sha256-modp2048")));
+    return one_peer_config(p);
+}
+
+static void ikev1_cycle(int aggressive) {
+    const rike_config *ca = ikev1_config(1, aggressive);
+    const rike_config *cb = ikev1_config(0, aggressive);
+    net_t *n = (net_t *)xmalloc(sizeof *n);
+    net_init(n, ca, cb);
+    rike_config_free(ca);
+    rike_config_free(cb);
+
+    uint64_t sa = 0;
+    OK(rike_engine_initiate(n->a.e, n->now, "v1-to-b", &n->a.ip500, &sa));
+    CHECK(sa != 0);
+    run_for(n, 5000);
+    /* Main Mode: 3 + 3 messages, Quick Mode 2 + 1 and, with the commit
+     * bit, B's CONNECTED notify. Aggressive Mode: 2 + 1, Quick Mode 2 + 1. */
+    if (aggressive) {
+        CHECK(n->a.sent == 4 && n->b.sent == 2);
+    } else {
+        CHECK(n->a.sent == 5 && n->b.sent == 5);
+    }
+    /* Phase 1 and Quick Mode: up on both sides. */
+    CHECK(count(&n->a, RIKE_EVENT_TYPE_IKE_SA_UP) == 1);
+    CHECK(count(&n->b, RIKE_EVENT_TYPE_IKE_SA_UP) == 1);
+    CHECK(count(&n->a, RIKE_EVENT_TYPE_CHILD_SA_UP) == 1);
+    CHECK(count(&n->b, RIKE_EVENT_TYPE_CHILD_SA_UP) == 1);
+    CHECK(count(&n->a, RIKE_EVENT_TYPE_OTHER) == 0 && count(&n->b, RIKE_EVENT_TYPE_OTHER) == 0);
+    CHECK(rike_engine_is_established(n->a.e, sa));
+    uint64_t sb = only_sa(n->b.e);
+    CHECK(rike_engine_is_established(n->b.e, sb));
+    const ev_rec *up_a = last(&n->a, RIKE_EVENT_TYPE_IKE_SA_UP);
+    const ev_rec *up_b = last(&n->b, RIKE_EVENT_TYPE_IKE_SA_UP);
+    REQUIRE(up_a && up_b);
+    CHECK(up_a->ike_sa == sa && up_b->ike_sa == sb);
+    CHECK(strcmp(up_a->text, "v1-to-b b.example") == 0);
+    CHECK(strcmp(up_b->text, "v1-from-a a.example") == 0);
+    CHECK(memcmp(up_a->spi_i, up_b->spi_i, 8) == 0 && memcmp(up_a->spi_r, up_b->spi_r, 8) == 0);
+
+    /* The ISAKMP SA's keys: one event a side, the same cookies and keys,
+     * AES-CBC-256 (attribute 7) with SHA2-256 (4). */
+    CHECK(count(&n->a, RIKE_EVENT_TYPE_IKEV1_KEYS) == 1);
+    CHECK(count(&n->b, RIKE_EVENT_TYPE_IKEV1_KEYS) == 1);
+    CHECK(count(&n->a, RIKE_EVENT_TYPE_IKE_KEYS) == 0);
+    const ev_rec *ka = last(&n->a, RIKE_EVENT_TYPE_IKEV1_KEYS);
+    const ev_rec *kb = last(&n->b, RIKE_EVENT_TYPE_IKEV1_KEYS);
+    REQUIRE(ka && kb);
+    CHECK(ka->ike_sa == sa && kb->ike_sa == sb);
+    CHECK(memcmp(ka->spi_i, up_a->spi_i, 8) == 0 && memcmp(ka->spi_r, up_a->spi_r, 8) == 0);
+    CHECK(memcmp(kb->spi_i, ka->spi_i, 8) == 0 && memcmp(kb->spi_r, ka->spi_r, 8) == 0);
+    CHECK(ka->encr_id == 7 && ka->integ_id == 4);
+    CHECK(ka->ekey_len == 32 && kb->ekey_len == 32 && memcmp(ka->ekey_in, kb->ekey_in, 32) == 0);
+    CHECK(ka->akey_len == 32 && kb->akey_len == 32 && memcmp(ka->akey_in, kb->akey_in, 32) == 0);
+    /* ikev1_decryption_table: "cky_i,key\n". */
+    char cky_i[17], cky_r[17], key[65], skeyid_a[65], want[512];
+    hex_of(ka->spi_i, 8, cky_i);
+    hex_of(ka->spi_r, 8, cky_r);
+    hex_of(ka->ekey_in, 32, key);
+    hex_of(ka->akey_in, 32, skeyid_a);
+    snprintf(want, sizeof want, "%s,%s\n", cky_i, key);
+    CHECK(strcmp(ka->keys, want) == 0);
+    CHECK(strcmp(kb->keys, want) == 0);
+    /* rike's key log line. */
+    snprintf(want, sizeof want, "ikev1 cky_i=%s cky_r=%s encr=7/256 hash=4 key=%s skeyid_a=%s\n", cky_i, cky_r,
+             key, skeyid_a);
+    CHECK(strcmp(ka->text, want) == 0);
+    CHECK(strcmp(kb->text, want) == 0);
+
+    /* Quick Mode's IPsec SA comes as CHILD_SA_UP: SPIs, keys, selectors,
+     * AES-CBC-256 (12) with HMAC-SHA2-256-128 (12), esp_sa lines. */
+    const ev_rec *ca_ = last(&n->a, RIKE_EVENT_TYPE_CHILD_SA_UP);
+    const ev_rec *cb_ = last(&n->b, RIKE_EVENT_TYPE_CHILD_SA_UP);
+    REQUIRE(ca_ && cb_);
+    check_child_pair(ca_, cb_);
+    CHECK(ca_->ike_sa == sa && cb_->ike_sa == sb);
+    CHECK(strcmp(ca_->text, "net") == 0);
+    CHECK(ca_->encr_id == 12 && ca_->integ_id == 12 && ca_->ekey_len == 32 && ca_->akey_len == 32);
+    CHECK(ca_->encap == 0);
+    CHECK(ca_->local_ts0.family == RIKE_AF_INET && ca_->local_ts0.start[1] == 1);
+    CHECK(ca_->remote_ts0.start[1] == 2);
+    char spi_in[16], spi_out[16];
+    snprintf(spi_in, sizeof spi_in, "\"0x%08x\"", ca_->spi_in);
+    snprintf(spi_out, sizeof spi_out, "\"0x%08x\"", ca_->spi_out);
+    CHECK(strstr(ca_->keys, "\"IPv4\",\"192.0.2.2\",\"192.0.2.1\"") == ca_->keys);
+    CHECK(strstr(ca_->keys, spi_in) != NULL && strstr(ca_->keys, spi_out) != NULL);
+    CHECK(strstr(ca_->keys, spi_in) < strstr(ca_->keys, spi_out));
+    CHECK(strstr(cb_->keys, "\"IPv4\",\"192.0.2.1\",\"192.0.2.2\"") == cb_->keys);
+
+    /* Delete the ISAKMP SA from A: its IPsec SA, then it, go down on both
+     * sides. */
+    OK(rike_engine_delete_ike(n->a.e, n->now, sa));
+    run_for(n, 5000);
+    const ev_rec *cd_a = last(&n->a, RIKE_EVENT_TYPE_CHILD_SA_DOWN);
+    const ev_rec *cd_b = last(&n->b, RIKE_EVENT_TYPE_CHILD_SA_DOWN);
+    REQUIRE(cd_a && cd_b);
+    CHECK(cd_a->child_sa == ca_->child_sa && cd_a->spi_in == ca_->spi_in && cd_a->spi_out == ca_->spi_out);
+    CHECK(cd_b->child_sa == cb_->child_sa && cd_b->spi_in == cb_->spi_in);
+    const ev_rec *end_a = last(&n->a, RIKE_EVENT_TYPE_IKE_SA_DOWN);
+    const ev_rec *end_b = last(&n->b, RIKE_EVENT_TYPE_IKE_SA_DOWN);
+    REQUIRE(end_a && end_b);
+    CHECK(end_a->ike_sa == sa && end_a->reason == RIKE_DOWN_REASON_DELETED);
+    CHECK(end_b->ike_sa == sb && end_b->reason == RIKE_DOWN_REASON_DELETED_BY_PEER);
+    CHECK(!rike_engine_is_established(n->a.e, sa));
+    run_for(n, 60000);
+    size_t nsas = 99;
+    OK(rike_engine_sas(n->a.e, NULL, 0, &nsas));
+    CHECK(nsas == 0);
+    OK(rike_engine_sas(n->b.e, NULL, 0, &nsas));
+    CHECK(nsas == 0);
+    net_free(n);
+    free(n);
+}
+
+/* IKEv1 misuse: NULL, a structure from an older (smaller) header, values
+ * out of range, key formats that do not fit the event. */
+static void ikev1_misuse(void) {
+    rike_ikev1_options o;
+    CHECK_RESULT(rike_ikev1_options_default(NULL), RIKE_RESULT_NULL_PARAMETER);
+    OK(rike_ikev1_options_default(&o));
+    rike_peer_builder *p = NULL;
+    REQUIRE(rike_peer_builder_new("v1", &p) == RIKE_RESULT_OK);
+    CHECK_RESULT(rike_peer_builder_set_ikev1(NULL, &o), RIKE_RESULT_NULL_PARAMETER);
+    CHECK_RESULT(rike_peer_builder_set_ikev1(p, NULL), RIKE_RESULT_NULL_PARAMETER);
+    /* Too small a struct_size: refused without reading past it. */
+    uint32_t *small = (uint32_t *)xmalloc(sizeof(uint32_t));
+    *small = sizeof(uint32_t);
+    CHECK_RESULT(rike_peer_builder_set_ikev1(p, (const rike_ikev1_options *)(void *)small),
+                 RIKE_RESULT_INVALID_PARAMETER);
+    CHECK(strstr(rike_last_error(), "struct_size") != NULL);
+    free(small);
+    rike_ikev1_options bad = o;
+    bad.struct_size = 0;
+    CHECK_RESULT(rike_peer_builder_set_ikev1(p, &bad), RIKE_RESULT_INVALID_PARAMETER);
+    bad = o;
+    bad.dpd_action = 0;
+    CHECK_RESULT(rike_peer_builder_set_ikev1(p, &bad), RIKE_RESULT_INVALID_PARAMETER);
+    bad.dpd_action = 3;
+    CHECK_RESULT(rike_peer_builder_set_ikev1(p, &bad), RIKE_RESULT_INVALID_PARAMETER);
+    bad = o;
+    bad.aggressive = 2;
+    CHECK_RESULT(rike_peer_builder_set_ikev1(p, &bad), RIKE_RESULT_INVALID_PARAMETER);
+    bad = o;
+    bad.nat_traversal = 255;
+    CHECK_RESULT(rike_peer_builder_set_ikev1(p, &bad), RIKE_RESULT_INVALID_PARAMETER);
+    bad = o;
+    bad.reserved = 1;
+    CHECK_RESULT(rike_peer_builder_set_ikev1(p, &bad), RIKE_RESULT_INVALID_PARAMETER);
+    bad = o;
+    bad.reserved2 = 1;
+    CHECK_RESULT(rike_peer_builder_set_ikev1(p, &bad), RIKE_RESULT_INVALID_PARAMETER);
+    bad = o;
+    bad.ike_lifetime_s = 0;
+    CHECK_RESULT(rike_peer_builder_set_ikev1(p, &bad), RIKE_RESULT_INVALID_PARAMETER);
+    /* A larger structure (a newer header) is fine; so is RESTART. */
+    bad = o;
+    bad.struct_size = sizeof bad + 64;
+    uint8_t *bigger = (uint8_t *)xmalloc(sizeof bad + 64);
+    memset(bigger, 0, sizeof bad + 64);
+    memcpy(bigger, &bad, sizeof bad);
+    OK(rike_peer_builder_set_ikev1(p, (const rike_ikev1_options *)(void *)bigger));
+    free(bigger);
+    o.dpd_action = RIKE_DPD_ACTION_RESTART;
+    OK(rike_peer_builder_set_ikev1(p, &o));
+    rike_peer_builder_free(p);
+
+    /* Key formats that do not fit the event are checked while draining
+     * (engine_common.h); with no event current, WRONG_STATE. */
+    const rike_config *ca = initiator_config();
+    rike_engine *e = NULL;
+    REQUIRE(rike_engine_new(ca, &e) == RIKE_RESULT_OK);
+    char buf[256];
+    size_t len = 7;
+    CHECK_RESULT(rike_engine_event_keys(e, RIKE_KEY_FORMAT_IKEV1_DECRYPTION_TABLE, buf, sizeof buf, &len),
+                 RIKE_RESULT_WRONG_STATE);
+    CHECK(len == 7);
+    rike_engine_free(e);
+    rike_config_free(ca);
 }
 
 /* ---- loss: the first two datagrams are lost --------------------------------- */
@@ -912,6 +1125,9 @@ int main(void) {
     certificates_external_key_admission();
     psk_on_request();
     tcp_stream();
+    ikev1_cycle(0);
+    ikev1_cycle(1);
+    ikev1_misuse();
     misuse();
     return check_summary("engine_api");
 }

@@ -251,6 +251,23 @@ static inline void record(side_t *s, const rike_event *ev) {
     case RIKE_EVENT_TYPE_HALF_OPEN_REQUEST:
         memcpy(r->spi_i, ev->u.half_open.spi_i, 8);
         break;
+    case RIKE_EVENT_TYPE_IKEV1_KEYS: {
+        const rike_ikev1_keys *k = &ev->u.ikev1_keys;
+        memcpy(r->spi_i, k->cky_i, 8);
+        memcpy(r->spi_r, k->cky_r, 8);
+        r->encr_id = k->encr_alg;
+        r->integ_id = k->hash_alg;
+        REQUIRE(k->key.len <= 64 && k->skeyid_a.len <= 64);
+        r->ekey_len = k->key.len;
+        r->akey_len = k->skeyid_a.len;
+        if (k->key.len) {
+            memcpy(r->ekey_in, k->key.ptr, k->key.len);
+        }
+        if (k->skeyid_a.len) {
+            memcpy(r->akey_in, k->skeyid_a.ptr, k->skeyid_a.len);
+        }
+        break;
+    }
     default:
         break;
     }
@@ -367,10 +384,23 @@ static inline size_t drain(net_t *n, side_t *s, int from_a) {
             } else if (ev.kind == RIKE_EVENT_TYPE_CHILD_SA_UP ||
                        ev.kind == RIKE_EVENT_TYPE_CHILD_SA_REKEYED) {
                 fmt = RIKE_KEY_FORMAT_ESP_SA;
+            } else if (ev.kind == RIKE_EVENT_TYPE_IKEV1_KEYS) {
+                fmt = RIKE_KEY_FORMAT_IKEV1_DECRYPTION_TABLE;
+                /* And the key log line, kept in `text`. */
+                OK(rike_engine_event_keys(s->e, RIKE_KEY_FORMAT_KEY_LOG, rec->text, sizeof rec->text, &kl));
+                CHECK(kl == strlen(rec->text));
             }
             if (fmt) {
                 OK(rike_engine_event_keys(s->e, fmt, rec->keys, sizeof rec->keys, &kl));
                 CHECK(kl == strlen(rec->keys));
+                /* The formats of the other kinds of key event do not fit;
+                 * an unknown format is refused. */
+                char other[16];
+                uint32_t v1 = RIKE_KEY_FORMAT_IKEV1_DECRYPTION_TABLE, v2 = RIKE_KEY_FORMAT_IKEV2_DECRYPTION_TABLE;
+                CHECK_RESULT(rike_engine_event_keys(s->e, fmt == v1 ? v2 : v1, other, sizeof other, &kl),
+                             RIKE_RESULT_WRONG_STATE);
+                CHECK_RESULT(rike_engine_event_keys(s->e, 99, other, sizeof other, &kl),
+                             RIKE_RESULT_INVALID_PARAMETER);
             }
         }
         decide(s, n->now, &ev);

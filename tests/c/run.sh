@@ -7,7 +7,8 @@
 #   * tests/c/header_macros.c (C11), tests/c/header_macros.cpp (C++17),
 #     tests/c/dissect_api.c, tests/c/engine_api.c (two engines through a
 #     full connect/rekey/delete cycle, certificates with an external key,
-#     decisions, misuse) and tests/c/engine_threads.c (engines on several
+#     decisions, IKEv1 Main/Aggressive and Quick Mode with IKEv1 key
+#     export, misuse) and tests/c/engine_threads.c (engines on several
 #     threads at once), each linked statically against librike.a and run
 #     three ways: under AddressSanitizer + UBSan, under valgrind memcheck
 #     (zero errors, zero definite/indirect leaks), plain; and linked
@@ -247,6 +248,13 @@ EXAMPLE=$ROOT/examples/riked/riked.conf.example
 [ -x "$OUT/riked" ] && step "riked -n accepts riked.conf.example" quiet "$OUT/riked" -n -c "$EXAMPLE"
 [ -x "$OUT/riked.asan" ] && step "riked -n under ASan+UBSan" quiet "$OUT/riked.asan" -n -c "$EXAMPLE"
 [ -x "$OUT/riked" ] && step "riked -n under valgrind" run_valgrind riked "$OUT/riked" -n -c "$EXAMPLE"
+# An IKEv1 peer in Aggressive Mode, built into the engine's configuration.
+printf '%s\n' "listen 10.0.0.1" "peer v1 {" "remote 10.0.0.2" "local_id a.test" 'psk "k"' "ikev1 yes" \
+  "aggressive yes" "ike aes128-sha256-modp2048" "child c {" "local_ts 10.1.0.0/16" "remote_ts 10.2.0.0/16" "}" "}" \
+  >"$OUT/ikev1.conf"
+[ -x "$OUT/riked.asan" ] && step "riked -n accepts an IKEv1 Aggressive Mode peer (ASan+UBSan)" \
+  quiet "$OUT/riked.asan" -n -c "$OUT/ikev1.conf"
+[ -x "$OUT/riked" ] && step "riked -n with an IKEv1 peer under valgrind" run_valgrind riked "$OUT/riked" -n -c "$OUT/ikev1.conf"
 riked_refuses() {
   local conf=$OUT/bad.conf want=$1 log
   shift
@@ -262,6 +270,8 @@ if [ -x "$OUT/riked.asan" ]; then
     "listen 10.0.0.1" "peer p {" "local_id a.test" "}"
   step "riked refuses a bad selector" riked_refuses "is not a traffic selector" \
     "listen 10.0.0.1" "peer p {" "local_id a.test" 'psk "k"' "child c {" "local_ts 10.0.0.0/40" "}" "}"
+  step "riked refuses aggressive without ikev1" riked_refuses "aggressive needs ikev1" \
+    "listen 10.0.0.1" "peer p {" "local_id a.test" 'psk "k"' "aggressive yes" "}"
   step "riked refuses an unreadable key file" riked_refuses "/nonexistent/key.pem" \
     "listen 10.0.0.1" "peer p {" "local_id a.test" "key /nonexistent/key.pem" 'psk "k"' "}"
 fi

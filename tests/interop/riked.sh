@@ -10,7 +10,11 @@
 # equals charon's, tshark decrypts the IKE messages and the ESP that
 # charon's kernel-libipsec sends through the tunnel (a ping) with riked's
 # exported tables. Then riked gets SIGTERM: it must delete its SAs (charon
-# lists none) and exit 0.
+# lists none) and exit 0. The riked-v1-* scenarios do the same with an
+# IKEv1 peer ("ikev1 yes": Main Mode PSK + Quick Mode with PFS; -aggr:
+# Aggressive Mode) against charon with version = 1 (v1.sh's connection),
+# checked by check_v1.py: riked's ikev1_decryption_table and key log are
+# charon's keys and decrypt the capture.
 #
 #   RIKED_BIN  the riked binary (default: built here from a release
 #              librike installed with tools/install-capi.sh)
@@ -28,6 +32,8 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 . "$HERE/lib.sh"
+# v1_settings and v1_charon_up: charon's IKEv1 connection
+. "$HERE/v1.sh"
 
 OUT="" KEEP=0
 while getopts "o:k" opt; do
@@ -39,7 +45,8 @@ while getopts "o:k" opt; do
 done
 shift $((OPTIND - 1))
 
-ALL="riked-psk-i riked-psk-r riked-cbc-i riked-ecdsa-i riked-ecdsa-r riked-extkey-r riked-rekey-i riked-tcp"
+ALL="riked-psk-i riked-psk-r riked-cbc-i riked-ecdsa-i riked-ecdsa-r riked-extkey-r riked-rekey-i riked-tcp
+     riked-v1-psk-i riked-v1-psk-r riked-v1-aggr-i"
 SCENARIOS=${*:-$ALL}
 PSK=${PSK:-riked-interop-psk-0123456789}
 
@@ -74,8 +81,12 @@ rk_net_up || rk_die "could not make the network namespaces"
 # scenario NAME -> settings
 settings() {
     ROLE=${1##*-} IKE=aes256gcm16-prfsha256-x25519 ESP=aes256gcm16 AUTH=psk PKI="" EXT=no
-    ACT="" CHECK=""
+    ACT="" CHECK="" V1=no
     case ${1%-*} in
+        riked-v1-psk | riked-v1-aggr)
+            V1=yes
+            v1_settings "${1#riked-}" || return 1
+            IKE=$V1_IKE ESP=$V1_ESP ;;
         riked-psk) ;;
         riked-cbc) IKE=aes128-sha256-modp2048 ESP=aes128-sha256 ;;
         riked-ecdsa) IKE=aes128gcm16-prfsha256-ecp256 ESP=aes128gcm16 AUTH=pubkey PKI=ecdsa ;;
@@ -122,6 +133,11 @@ riked_conf() {
 
 charon_up() {
     local dir=$1 sw=$1/sw
+    if [ "$V1" = yes ]; then
+        export RIKE_XAUTH_PW=${RIKE_XAUTH_PW:-xauth-$PSK}
+        v1_charon_up "$dir"
+        return
+    fi
     rk_sw_conf "$sw" 1280
     rk_sw_start "$sw"
     local creds=(AUTH=psk CERT=@SKIP@ CA=@SKIP@ "PSK=$PSK")
@@ -145,7 +161,12 @@ run_strongswan() {
     charon_up "$dir"
     local auto=add
     [ "$ROLE" = i ] && auto=start
-    riked_conf "$dir" "$RK_IP_R" "$RK_IP_S" "$RK_TS_R" "$RK_TS_S" rike.test sw.test $auto
+    local extra=()
+    if [ "$V1" = yes ]; then
+        extra=("ikev1 yes")
+        [ "$V1_AGGR" = yes ] && extra+=("aggressive yes")
+    fi
+    riked_conf "$dir" "$RK_IP_R" "$RK_IP_S" "$RK_TS_R" "$RK_TS_S" rike.test sw.test $auto "${extra[@]}"
     rk_cap_start "$dir/capture.pcapng"
     rk_bg "$dir/riked.pid" ip netns exec "$RK_NS_R" "$RIKED_BIN" -c "$dir/riked.conf" 2>"$dir/rike.log"
     rk_wait_for "$dir/rike.log" "listening on" 5 || step "riked did not start"
@@ -187,10 +208,25 @@ run_strongswan() {
     cp "$sw/charon.log" "$dir/charon.log"
     local rike=()
     [ -n "${RIKE_BIN:-}" ] && rike=(--rike "$RIKE_BIN")
-    # shellcheck disable=SC2086
-    python3 "$HERE/check.py" "$dir" $CHECK --esp --ids rike.test,sw.test "${rike[@]}" \
-        >"$dir/check.log" 2>&1 || rc=1
+    if [ "$V1" = yes ]; then
+        python3 "$HERE/check_v1.py" "$dir" --esp --role "$ROLE" "${rike[@]}" >"$dir/check.log" 2>&1 || rc=1
+    else
+        # shellcheck disable=SC2086
+        python3 "$HERE/check.py" "$dir" $CHECK --esp --ids rike.test,sw.test "${rike[@]}" \
+            >"$dir/check.log" 2>&1 || rc=1
+    fi
     {
+        if [ "$V1" = yes ]; then
+            # The ikev1_decryption_table line is the key log's ISAKMP SA key.
+            local cky key
+            cky=$(sed -n 's/^ikev1 cky_i=\([0-9a-f]*\) .* key=\([0-9a-f]*\) .*/\1,\2/p' "$dir/keys/rike.keys")
+            [ -n "$cky" ] && [ "$(cat "$dir/keys/ikev1_decryption_table" 2>/dev/null)" = "$cky" ] \
+                && echo "  ok    riked's ikev1_decryption_table holds the ISAKMP SA's key ($cky)" \
+                || echo "  FAIL  ikev1_decryption_table: '$(head -c 200 "$dir/keys/ikev1_decryption_table" 2>/dev/null)', key log '$cky'"
+            [ -s "$dir/keys/ikev2_decryption_table" ] \
+                && echo "  FAIL  riked wrote IKEv2 keys for an IKEv1 peer" \
+                || echo "  ok    no IKEv2 keys written"
+        fi
         grep -q "all SAs deleted" "$dir/rike.log" && echo "  ok    riked deleted its SAs on SIGTERM" \
             || echo "  FAIL  riked did not report its SAs deleted on SIGTERM"
         grep -qE "ESTABLISHED|INSTALLED" "$dir/sas-after.txt" \
