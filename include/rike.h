@@ -476,6 +476,23 @@ enum rike_event_type
    * SAs come as CHILD_SA_UP events like IKEv2's.
    */
   RIKE_EVENT_TYPE_IKEV1_KEYS = 13,
+  /**
+   * Decision (IKEv1 XAUTH client, draft-beaulieu-ike-xauth-02): the
+   * server asks for a user name and password and none is configured;
+   * answer with `rike_engine_provide_xauth`. No data.
+   */
+  RIKE_EVENT_TYPE_XAUTH_REQUEST = 14,
+  /**
+   * Decision (IKEv1 XAUTH server): check the credentials the client
+   * gave (`u.xauth_verify`); answer with `rike_engine_xauth_verdict`.
+   */
+  RIKE_EVENT_TYPE_XAUTH_VERIFY = 15,
+  /**
+   * IKEv1 Mode-Config (draft-dukes-ike-mode-cfg-02): an internal
+   * address and DNS servers were assigned to us or by us to the peer
+   * (`u.mode_config`).
+   */
+  RIKE_EVENT_TYPE_MODE_CONFIG = 16,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -1667,6 +1684,51 @@ typedef struct rike_ikev1_keys {
 } rike_ikev1_keys;
 
 /**
+ * `RIKE_EVENT_TYPE_XAUTH_VERIFY` (borrowed as in `rike_engine_poll_event`;
+ * the password is zeroed then).
+ */
+typedef struct rike_xauth_verify {
+  /**
+   * The user name the client gave (NUL octets replaced by spaces).
+   */
+  const char *user;
+  /**
+   * The password it gave.
+   */
+  struct rike_bytes password;
+} rike_xauth_verify;
+
+/**
+ * `RIKE_EVENT_TYPE_MODE_CONFIG`.
+ */
+typedef struct rike_mode_config {
+  /**
+   * 1 when we assigned the address (server), 0 when we received it.
+   */
+  uint8_t assigned_by_us;
+  /**
+   * Zero.
+   */
+  uint8_t reserved[7];
+  /**
+   * The internal address (port 0), `RIKE_AF_NONE` when none was given.
+   */
+  struct rike_addr address;
+  /**
+   * Zero.
+   */
+  uint32_t reserved2;
+  /**
+   * The DNS servers (port 0); NULL when none.
+   */
+  const struct rike_addr *dns;
+  /**
+   * Their number.
+   */
+  size_t dns_len;
+} rike_mode_config;
+
+/**
  * The data of an event; `rike_event::kind` says which member is set.
  */
 typedef union rike_event_data {
@@ -1718,6 +1780,14 @@ typedef union rike_event_data {
    * `RIKE_EVENT_TYPE_IKEV1_KEYS`.
    */
   struct rike_ikev1_keys ikev1_keys;
+  /**
+   * `RIKE_EVENT_TYPE_XAUTH_VERIFY`.
+   */
+  struct rike_xauth_verify xauth_verify;
+  /**
+   * `RIKE_EVENT_TYPE_MODE_CONFIG`.
+   */
+  struct rike_mode_config mode_config;
   /**
    * Room for later members.
    */
@@ -2137,8 +2207,9 @@ rike_result rike_peer_builder_set_options(struct rike_peer_builder *p, uint32_t 
  * ciphers only — AES, 3DES, DES —, the PRF's hash, the key exchange as
  * the group), the ESP proposals as IPsec DOI transforms (RFC 2407). The
  * ISAKMP SA's keys come as `RIKE_EVENT_TYPE_IKEV1_KEYS` events, its IPsec
- * SAs as `RIKE_EVENT_TYPE_CHILD_SA_UP`. XAUTH and Mode-Config are not
- * available from C in this version (Rust only).
+ * SAs as `RIKE_EVENT_TYPE_CHILD_SA_UP`. XAUTH and Mode-Config are set
+ * with `rike_peer_builder_set_xauth_*` and `_set_mode_config_*` (kept
+ * when this is called again).
  *
  * # Safety
  * `p` from `rike_peer_builder_new`; `options` valid for its
@@ -2146,6 +2217,82 @@ rike_result rike_peer_builder_set_options(struct rike_peer_builder *p, uint32_t 
  */
 rike_result rike_peer_builder_set_ikev1(struct rike_peer_builder *p,
                                         const struct rike_ikev1_options *options);
+
+/**
+ * IKEv1 XAUTH client (draft-beaulieu-ike-xauth-02,
+ * draft-ietf-ipsec-isakmp-xauth-06): after phase 1 the server asks for a
+ * user name and password; we answer with `user` (NUL-terminated UTF-8)
+ * and `len` bytes at `password` (copied), or, when `password` is NULL,
+ * ask the application with `RIKE_EVENT_TYPE_XAUTH_REQUEST`. Replaces an
+ * earlier XAUTH role. Needs `rike_peer_builder_set_ikev1` before
+ * `rike_config_builder_add_peer`.
+ *
+ * # Safety
+ * `p` from `rike_peer_builder_new`; `user` NUL-terminated; `password`
+ * valid for `len` bytes or NULL.
+ */
+rike_result rike_peer_builder_set_xauth_client(struct rike_peer_builder *p,
+                                               const char *user,
+                                               const uint8_t *password,
+                                               size_t len);
+
+/**
+ * IKEv1 XAUTH server (draft-beaulieu-ike-xauth-02): after phase 1 we ask
+ * the client for a user name and password and check them against the
+ * users added with `rike_peer_builder_add_xauth_user`, or, while there is
+ * none, ask the application with `RIKE_EVENT_TYPE_XAUTH_VERIFY`. Replaces
+ * an earlier XAUTH role (and its users). Needs `rike_peer_builder_set_ikev1`.
+ *
+ * # Safety
+ * `p` from `rike_peer_builder_new`.
+ */
+rike_result rike_peer_builder_set_xauth_server(struct rike_peer_builder *p);
+
+/**
+ * Adds a user the IKEv1 XAUTH server accepts (draft-beaulieu-ike-xauth-02):
+ * `user` NUL-terminated UTF-8 and `len` bytes at `password` (copied).
+ * Makes the peer an XAUTH server if it was not; fails with
+ * `RIKE_RESULT_WRONG_STATE` when it is an XAUTH client.
+ *
+ * # Safety
+ * `p` from `rike_peer_builder_new`; `user` NUL-terminated; `password`
+ * valid for `len` bytes.
+ */
+rike_result rike_peer_builder_add_xauth_user(struct rike_peer_builder *p,
+                                             const char *user,
+                                             const uint8_t *password,
+                                             size_t len);
+
+/**
+ * IKEv1 Mode-Config client (draft-dukes-ike-mode-cfg-02): after phase 1
+ * (and XAUTH) we ask for an internal address and DNS servers
+ * (CFG_REQUEST) when `pull` is true, else wait for the server's CFG_SET.
+ * The result comes as `RIKE_EVENT_TYPE_MODE_CONFIG`. Needs
+ * `rike_peer_builder_set_ikev1`.
+ *
+ * # Safety
+ * `p` from `rike_peer_builder_new`.
+ */
+rike_result rike_peer_builder_set_mode_config_client(struct rike_peer_builder *p, bool pull);
+
+/**
+ * IKEv1 Mode-Config server (draft-dukes-ike-mode-cfg-02): we give each
+ * ISAKMP SA one address of `pool` (`pool_len` entries, at least one) and
+ * announce the `dns_len` DNS servers at `dns` (ports ignored); answering
+ * the client's CFG_REQUEST when `pull` is true, else sending CFG_SET.
+ * Each assignment comes as `RIKE_EVENT_TYPE_MODE_CONFIG`. Needs
+ * `rike_peer_builder_set_ikev1`.
+ *
+ * # Safety
+ * `p` from `rike_peer_builder_new`; `pool` valid for `pool_len`
+ * addresses; `dns` valid for `dns_len` addresses (or NULL with 0).
+ */
+rike_result rike_peer_builder_set_mode_config_server(struct rike_peer_builder *p,
+                                                     bool pull,
+                                                     const struct rike_addr *pool,
+                                                     size_t pool_len,
+                                                     const struct rike_addr *dns,
+                                                     size_t dns_len);
 
 /**
  * Adds a Child SA configuration; the first one added is negotiated in
@@ -2788,6 +2935,40 @@ rike_result rike_engine_provide_psk(struct rike_engine *e,
                                     uint64_t request_id,
                                     const uint8_t *psk,
                                     size_t len);
+
+/**
+ * Answers an XAUTH_REQUEST of ISAKMP SA `sa` (IKEv1 XAUTH client,
+ * draft-beaulieu-ike-xauth-02): `user` (NUL-terminated UTF-8) and `len`
+ * bytes at `password` (copied), or `user` NULL to give up (the ISAKMP SA
+ * is deleted). `RIKE_RESULT_UNKNOWN_REQUEST` when the request was already
+ * answered or the SA moved on.
+ *
+ * # Safety
+ * `e` from `rike_engine_new`; `user` NUL-terminated or NULL; `password`
+ * valid for `len` bytes (or NULL with 0).
+ */
+rike_result rike_engine_provide_xauth(struct rike_engine *e,
+                                      uint64_t now_ms,
+                                      uint64_t sa,
+                                      uint64_t request_id,
+                                      const char *user,
+                                      const uint8_t *password,
+                                      size_t len);
+
+/**
+ * Answers an XAUTH_VERIFY of ISAKMP SA `sa` (IKEv1 XAUTH server,
+ * draft-beaulieu-ike-xauth-02): `ok` accepts the credentials, else the
+ * client is told FAIL in an XAUTH_STATUS. `RIKE_RESULT_UNKNOWN_REQUEST`
+ * when the request was already answered or the SA moved on.
+ *
+ * # Safety
+ * `e` from `rike_engine_new`.
+ */
+rike_result rike_engine_xauth_verdict(struct rike_engine *e,
+                                      uint64_t now_ms,
+                                      uint64_t sa,
+                                      uint64_t request_id,
+                                      bool ok);
 
 /**
  * Answers a SIGN_REQUEST of IKE SA `sa`: the signature over the request's

@@ -15,8 +15,8 @@ use super::types::{bytes_arg, fail, rike_addr, rike_ts, socket_arg, str_arg};
 use super::{guard, nonnull, rike_result};
 use crate::crypto::{load_private_key, Secret, SignatureScheme, Signer};
 use crate::engine::{
-    ChildConfig, Config, DpdAction, Identity, IpsecMode, LocalAuth, PeerConfig, ProposalSpec,
-    RemoteAuth, TrafficSelector, V1Options,
+    ChildConfig, Config, DpdAction, Identity, IpsecMode, LocalAuth, ModeConfigRole, PeerConfig,
+    ProposalSpec, RemoteAuth, TrafficSelector, V1Options, XauthRole,
 };
 use crate::wire::registry::{EncrId, EsnId, IdTypeV2, IntegId, KeMethod, PrfId};
 
@@ -315,6 +315,8 @@ pub struct rike_peer_builder {
     dpd_ms: Option<u64>,
     flags: u32,
     ikev1: Option<V1Options>,
+    xauth: Option<XauthRole>,
+    mode_config: Option<ModeConfigRole>,
 }
 
 /// Builds one Child SA configuration. Under the hood a `Box`.
@@ -462,6 +464,15 @@ fn finish_peer(p: rike_peer_builder) -> Result<PeerConfig, rike_result> {
     pc.initial_contact = p.flags & RIKE_PEER_NO_INITIAL_CONTACT == 0;
     pc.force_encap = p.flags & RIKE_PEER_FORCE_ENCAP != 0;
     pc.ikev1 = p.ikev1;
+    if p.xauth.is_some() || p.mode_config.is_some() {
+        let Some(o) = pc.ikev1.as_mut() else {
+            return Err(bad(format!(
+                "peer '{name}': XAUTH and Mode-Config need IKEv1 (rike_peer_builder_set_ikev1)"
+            )));
+        };
+        o.xauth = p.xauth;
+        o.mode_config = p.mode_config;
+    }
     Ok(pc)
 }
 
@@ -673,6 +684,8 @@ pub unsafe extern "C" fn rike_peer_builder_new(
             dpd_ms: None,
             flags: 0,
             ikev1: None,
+            xauth: None,
+            mode_config: None,
         }));
         rike_result::Ok
     })
@@ -1106,8 +1119,9 @@ pub unsafe extern "C" fn rike_peer_builder_set_options(
 /// ciphers only — AES, 3DES, DES —, the PRF's hash, the key exchange as
 /// the group), the ESP proposals as IPsec DOI transforms (RFC 2407). The
 /// ISAKMP SA's keys come as `RIKE_EVENT_TYPE_IKEV1_KEYS` events, its IPsec
-/// SAs as `RIKE_EVENT_TYPE_CHILD_SA_UP`. XAUTH and Mode-Config are not
-/// available from C in this version (Rust only).
+/// SAs as `RIKE_EVENT_TYPE_CHILD_SA_UP`. XAUTH and Mode-Config are set
+/// with `rike_peer_builder_set_xauth_*` and `_set_mode_config_*` (kept
+/// when this is called again).
 ///
 /// # Safety
 /// `p` from `rike_peer_builder_new`; `options` valid for its
@@ -1130,6 +1144,165 @@ pub unsafe extern "C" fn rike_peer_builder_set_ikev1(
     let o = tri!(v1_options_from_c(&*options));
     setter!(p, |p| {
         p.ikev1 = Some(o);
+        rike_result::Ok
+    })
+}
+
+/// IKEv1 XAUTH client (draft-beaulieu-ike-xauth-02,
+/// draft-ietf-ipsec-isakmp-xauth-06): after phase 1 the server asks for a
+/// user name and password; we answer with `user` (NUL-terminated UTF-8)
+/// and `len` bytes at `password` (copied), or, when `password` is NULL,
+/// ask the application with `RIKE_EVENT_TYPE_XAUTH_REQUEST`. Replaces an
+/// earlier XAUTH role. Needs `rike_peer_builder_set_ikev1` before
+/// `rike_config_builder_add_peer`.
+///
+/// # Safety
+/// `p` from `rike_peer_builder_new`; `user` NUL-terminated; `password`
+/// valid for `len` bytes or NULL.
+#[no_mangle]
+pub unsafe extern "C" fn rike_peer_builder_set_xauth_client(
+    p: *mut rike_peer_builder,
+    user: *const c_char,
+    password: *const u8,
+    len: usize,
+) -> rike_result {
+    let user = tri!(str_arg(user, "user"));
+    let password = if password.is_null() {
+        None
+    } else {
+        Some(Secret::from_slice(tri!(bytes_arg(
+            password, len, "password"
+        ))))
+    };
+    setter!(p, |p| {
+        p.xauth = Some(XauthRole::Client {
+            user: user.to_owned(),
+            password,
+        });
+        rike_result::Ok
+    })
+}
+
+/// IKEv1 XAUTH server (draft-beaulieu-ike-xauth-02): after phase 1 we ask
+/// the client for a user name and password and check them against the
+/// users added with `rike_peer_builder_add_xauth_user`, or, while there is
+/// none, ask the application with `RIKE_EVENT_TYPE_XAUTH_VERIFY`. Replaces
+/// an earlier XAUTH role (and its users). Needs `rike_peer_builder_set_ikev1`.
+///
+/// # Safety
+/// `p` from `rike_peer_builder_new`.
+#[no_mangle]
+pub unsafe extern "C" fn rike_peer_builder_set_xauth_server(
+    p: *mut rike_peer_builder,
+) -> rike_result {
+    setter!(p, |p| {
+        p.xauth = Some(XauthRole::Server { users: Vec::new() });
+        rike_result::Ok
+    })
+}
+
+/// Adds a user the IKEv1 XAUTH server accepts (draft-beaulieu-ike-xauth-02):
+/// `user` NUL-terminated UTF-8 and `len` bytes at `password` (copied).
+/// Makes the peer an XAUTH server if it was not; fails with
+/// `RIKE_RESULT_WRONG_STATE` when it is an XAUTH client.
+///
+/// # Safety
+/// `p` from `rike_peer_builder_new`; `user` NUL-terminated; `password`
+/// valid for `len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn rike_peer_builder_add_xauth_user(
+    p: *mut rike_peer_builder,
+    user: *const c_char,
+    password: *const u8,
+    len: usize,
+) -> rike_result {
+    let user = tri!(str_arg(user, "user"));
+    nonnull!(password);
+    let password = Secret::from_slice(tri!(bytes_arg(password, len, "password")));
+    setter!(p, |p| {
+        if user.is_empty() {
+            return fail(rike_result::InvalidParameter, "empty XAUTH user name");
+        }
+        match &mut p.xauth {
+            Some(XauthRole::Server { users }) => users.push((user.to_owned(), password)),
+            Some(_) => {
+                return fail(
+                    rike_result::WrongState,
+                    "the peer is an XAUTH client, not a server",
+                )
+            }
+            None => {
+                p.xauth = Some(XauthRole::Server {
+                    users: vec![(user.to_owned(), password)],
+                })
+            }
+        }
+        rike_result::Ok
+    })
+}
+
+/// IKEv1 Mode-Config client (draft-dukes-ike-mode-cfg-02): after phase 1
+/// (and XAUTH) we ask for an internal address and DNS servers
+/// (CFG_REQUEST) when `pull` is true, else wait for the server's CFG_SET.
+/// The result comes as `RIKE_EVENT_TYPE_MODE_CONFIG`. Needs
+/// `rike_peer_builder_set_ikev1`.
+///
+/// # Safety
+/// `p` from `rike_peer_builder_new`.
+#[no_mangle]
+pub unsafe extern "C" fn rike_peer_builder_set_mode_config_client(
+    p: *mut rike_peer_builder,
+    pull: bool,
+) -> rike_result {
+    setter!(p, |p| {
+        p.mode_config = Some(ModeConfigRole::Client { pull });
+        rike_result::Ok
+    })
+}
+
+/// IKEv1 Mode-Config server (draft-dukes-ike-mode-cfg-02): we give each
+/// ISAKMP SA one address of `pool` (`pool_len` entries, at least one) and
+/// announce the `dns_len` DNS servers at `dns` (ports ignored); answering
+/// the client's CFG_REQUEST when `pull` is true, else sending CFG_SET.
+/// Each assignment comes as `RIKE_EVENT_TYPE_MODE_CONFIG`. Needs
+/// `rike_peer_builder_set_ikev1`.
+///
+/// # Safety
+/// `p` from `rike_peer_builder_new`; `pool` valid for `pool_len`
+/// addresses; `dns` valid for `dns_len` addresses (or NULL with 0).
+#[no_mangle]
+pub unsafe extern "C" fn rike_peer_builder_set_mode_config_server(
+    p: *mut rike_peer_builder,
+    pull: bool,
+    pool: *const rike_addr,
+    pool_len: usize,
+    dns: *const rike_addr,
+    dns_len: usize,
+) -> rike_result {
+    nonnull!(pool);
+    if dns_len > 0 {
+        nonnull!(dns);
+    }
+    let bad = |why: &str| fail(rike_result::InvalidParameter, why);
+    if pool_len == 0 || pool_len > 65536 || dns_len > 16 {
+        return bad("Mode-Config: 1 to 65536 pool addresses, at most 16 DNS servers");
+    }
+    let ips = |a: *const rike_addr, n: usize| -> Result<Vec<std::net::IpAddr>, rike_result> {
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        std::slice::from_raw_parts(a, n)
+            .iter()
+            .map(|x| {
+                x.ip_addr()
+                    .ok_or_else(|| bad("Mode-Config: an address of unknown family"))
+            })
+            .collect()
+    };
+    let pool = tri!(ips(pool, pool_len));
+    let dns = tri!(ips(dns, dns_len));
+    setter!(p, |p| {
+        p.mode_config = Some(ModeConfigRole::Server { pull, pool, dns });
         rike_result::Ok
     })
 }

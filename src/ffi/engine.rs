@@ -1,4 +1,4 @@
-//! The sans-IO IKEv2 engine from C.
+//! The sans-IO IKEv2 and IKEv1 engine from C.
 //!
 //! A `rike_engine` owns every IKE and Child SA of one local endpoint. The
 //! caller owns sockets and clocks: it hands the engine datagrams (or RFC
@@ -70,6 +70,17 @@ pub enum rike_event_type {
     /// Wireshark's `ikev1_decryption_table` (`u.ikev1_keys`). Its IPsec
     /// SAs come as CHILD_SA_UP events like IKEv2's.
     Ikev1Keys = 13,
+    /// Decision (IKEv1 XAUTH client, draft-beaulieu-ike-xauth-02): the
+    /// server asks for a user name and password and none is configured;
+    /// answer with `rike_engine_provide_xauth`. No data.
+    XauthRequest = 14,
+    /// Decision (IKEv1 XAUTH server): check the credentials the client
+    /// gave (`u.xauth_verify`); answer with `rike_engine_xauth_verdict`.
+    XauthVerify = 15,
+    /// IKEv1 Mode-Config (draft-dukes-ike-mode-cfg-02): an internal
+    /// address and DNS servers were assigned to us or by us to the peer
+    /// (`u.mode_config`).
+    ModeConfig = 16,
 }
 
 /// Why an SA went down.
@@ -381,6 +392,35 @@ pub struct rike_ikev1_keys {
     pub skeyid_a: rike_bytes,
 }
 
+/// `RIKE_EVENT_TYPE_XAUTH_VERIFY` (borrowed as in `rike_engine_poll_event`;
+/// the password is zeroed then).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct rike_xauth_verify {
+    /// The user name the client gave (NUL octets replaced by spaces).
+    pub user: *const c_char,
+    /// The password it gave.
+    pub password: rike_bytes,
+}
+
+/// `RIKE_EVENT_TYPE_MODE_CONFIG`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct rike_mode_config {
+    /// 1 when we assigned the address (server), 0 when we received it.
+    pub assigned_by_us: u8,
+    /// Zero.
+    pub reserved: [u8; 7],
+    /// The internal address (port 0), `RIKE_AF_NONE` when none was given.
+    pub address: rike_addr,
+    /// Zero.
+    pub reserved2: u32,
+    /// The DNS servers (port 0); NULL when none.
+    pub dns: *const rike_addr,
+    /// Their number.
+    pub dns_len: usize,
+}
+
 /// `RIKE_EVENT_TYPE_SIGN_REQUEST`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
@@ -435,6 +475,10 @@ pub union rike_event_data {
     pub half_open: rike_half_open_request,
     /// `RIKE_EVENT_TYPE_IKEV1_KEYS`.
     pub ikev1_keys: rike_ikev1_keys,
+    /// `RIKE_EVENT_TYPE_XAUTH_VERIFY`.
+    pub xauth_verify: rike_xauth_verify,
+    /// `RIKE_EVENT_TYPE_MODE_CONFIG`.
+    pub mode_config: rike_mode_config,
     /// Room for later members.
     pub reserved: [u64; 64],
 }
@@ -500,6 +544,7 @@ struct Held {
     _strings: Vec<CString>,
     _ts: Vec<Vec<rike_ts>>,
     _bytes: Vec<Vec<u8>>,
+    _addrs: Vec<Vec<rike_addr>>,
 }
 
 struct Inner {
@@ -1091,6 +1136,71 @@ pub unsafe extern "C" fn rike_engine_provide_psk(
     })
 }
 
+/// Answers an XAUTH_REQUEST of ISAKMP SA `sa` (IKEv1 XAUTH client,
+/// draft-beaulieu-ike-xauth-02): `user` (NUL-terminated UTF-8) and `len`
+/// bytes at `password` (copied), or `user` NULL to give up (the ISAKMP SA
+/// is deleted). `RIKE_RESULT_UNKNOWN_REQUEST` when the request was already
+/// answered or the SA moved on.
+///
+/// # Safety
+/// `e` from `rike_engine_new`; `user` NUL-terminated or NULL; `password`
+/// valid for `len` bytes (or NULL with 0).
+#[no_mangle]
+pub unsafe extern "C" fn rike_engine_provide_xauth(
+    e: *mut rike_engine,
+    now_ms: u64,
+    sa: u64,
+    request_id: u64,
+    user: *const c_char,
+    password: *const u8,
+    len: usize,
+) -> rike_result {
+    let creds = if user.is_null() {
+        None
+    } else {
+        let u = match str_arg(user, "user") {
+            Ok(u) => u.to_owned(),
+            Err(r) => return r,
+        };
+        let pw = match bytes_arg(password, len, "password") {
+            Ok(b) => Secret::from_slice(b),
+            Err(r) => return r,
+        };
+        Some((u, pw))
+    };
+    run(e, true, |inner| {
+        done(
+            inner
+                .ep
+                .provide_xauth(now_ms, SaHandle(sa), RequestId(request_id), creds),
+        )
+    })
+}
+
+/// Answers an XAUTH_VERIFY of ISAKMP SA `sa` (IKEv1 XAUTH server,
+/// draft-beaulieu-ike-xauth-02): `ok` accepts the credentials, else the
+/// client is told FAIL in an XAUTH_STATUS. `RIKE_RESULT_UNKNOWN_REQUEST`
+/// when the request was already answered or the SA moved on.
+///
+/// # Safety
+/// `e` from `rike_engine_new`.
+#[no_mangle]
+pub unsafe extern "C" fn rike_engine_xauth_verdict(
+    e: *mut rike_engine,
+    now_ms: u64,
+    sa: u64,
+    request_id: u64,
+    ok: bool,
+) -> rike_result {
+    run(e, true, |inner| {
+        done(
+            inner
+                .ep
+                .xauth_verdict(now_ms, SaHandle(sa), RequestId(request_id), ok),
+        )
+    })
+}
+
 /// Answers a SIGN_REQUEST of IKE SA `sa`: the signature over the request's
 /// data in its scheme and encoding (`len` bytes at `sig`, copied), or NULL
 /// when the key cannot sign (the SA fails).
@@ -1385,6 +1495,7 @@ fn describe(
     let mut strings = Vec::new();
     let mut ts = Vec::new();
     let mut bytes = Vec::new();
+    let mut addrs: Vec<Vec<rike_addr>> = Vec::new();
     // SAFETY: every member of the union is plain data for which all-zero
     // bytes are valid (integers, arrays, NULL pointers).
     let mut c: rike_event = unsafe { std::mem::zeroed() };
@@ -1551,6 +1662,46 @@ fn describe(
                 skeyid_a: rike_bytes::of(k.skeyid_a.expose()),
             };
         }
+        Event::XauthRequest { request, sa } => {
+            c.kind = rike_event_type::XauthRequest as u32;
+            c.ike_sa = sa.0;
+            c.request_id = request.0;
+        }
+        Event::XauthVerify {
+            request,
+            sa,
+            user,
+            password,
+        } => {
+            c.kind = rike_event_type::XauthVerify as u32;
+            c.ike_sa = sa.0;
+            c.request_id = request.0;
+            c.u.xauth_verify = rike_xauth_verify {
+                user: keep_str(&mut strings, user),
+                password: rike_bytes::of(password.expose()),
+            };
+        }
+        Event::ModeConfig {
+            sa,
+            assigned_by_us,
+            address,
+            dns,
+        } => {
+            c.kind = rike_event_type::ModeConfig as u32;
+            c.ike_sa = sa.0;
+            let ip = |a: &std::net::IpAddr| rike_addr::from_socket(SocketAddr::new(*a, 0));
+            let d: Vec<rike_addr> = dns.iter().map(ip).collect();
+            let (dp, dl) = (d.as_ptr(), d.len());
+            addrs.push(d);
+            c.u.mode_config = rike_mode_config {
+                assigned_by_us: u8::from(*assigned_by_us),
+                reserved: [0; 7],
+                address: address.as_ref().map(ip).unwrap_or_default(),
+                reserved2: 0,
+                dns: if dl == 0 { std::ptr::null() } else { dp },
+                dns_len: dl,
+            };
+        }
         _ => c.kind = rike_event_type::Other as u32,
     }
     (
@@ -1560,6 +1711,7 @@ fn describe(
             _strings: strings,
             _ts: ts,
             _bytes: bytes,
+            _addrs: addrs,
         },
     )
 }

@@ -4,7 +4,8 @@
  * liveness check, deletes), certificates with an external key, PSKs
  * asked of the application, half-open admission, retransmission; IKEv1
  * (Main Mode with the commit bit and Aggressive Mode, PSK, Quick Mode,
- * ISAKMP SA keys as ikev1_decryption_table and key log lines, delete);
+ * ISAKMP SA keys as ikev1_decryption_table and key log lines, delete;
+ * XAUTH and Mode-Config asked of the application);
  * key export; and misuse (IKEv1 options included): NULL pointers, bad addresses, stale handles, wrong
  * request ids, buffers too small (the size needed is reported), bad
  * proposals and selectors, re-entrant calls from the log callback.
@@ -415,6 +416,92 @@ static void ikev1_cycle(int aggressive) {
     free(n);
 }
 
+/* IKEv1 XAUTH and Mode-Config (pull), both asked of the application: A's
+ * credentials through XAUTH_REQUEST, B's verdict through XAUTH_VERIFY; A
+ * gets 10.9.0.1 and DNS 10.9.0.53 from B's pool. With a wrong password B
+ * refuses and nothing comes up. */
+static const rike_config *xauth_config(int initiator) {
+    rike_peer_builder *p = NULL;
+    REQUIRE(rike_peer_builder_new(initiator ? "v1-to-b" : "v1-from-a", &p) == RIKE_RESULT_OK);
+    if (initiator) {
+        rike_addr b = addr4(192, 0, 2, 2, 0);
+        OK(rike_peer_builder_set_remote(p, &b));
+    }
+    OK(rike_peer_builder_set_local_id(p, initiator ? "a.example" : "b.example"));
+    OK(rike_peer_builder_set_psk(p, (const uint8_t *)PSK, strlen(PSK)));
+    OK(rike_peer_builder_add_ike_proposals(p, "aes128-sha256-modp2048"));
+    rike_ikev1_options o;
+    OK(rike_ikev1_options_default(&o));
+    if (initiator) {
+        OK(rike_peer_builder_set_xauth_client(p, "carol", NULL, 0)); /* ask the application */
+        OK(rike_peer_builder_set_mode_config_client(p, true));
+    } else {
+        rike_addr pool[2] = {addr4(10, 9, 0, 1, 0), addr4(10, 9, 0, 2, 0)};
+        rike_addr dns = addr4(10, 9, 0, 53, 0);
+        OK(rike_peer_builder_set_xauth_server(p)); /* no users: ask the application */
+        OK(rike_peer_builder_set_mode_config_server(p, true, pool, 2, &dns, 1));
+    }
+    /* XAUTH and Mode-Config survive setting the options after them. */
+    OK(rike_peer_builder_set_ikev1(p, &o));
+    OK(rike_peer_builder_add_child(p, initiator ? child_cfg("net", "0.0.0.0/0", "10.2.0.0/16", "aes128-sha256")
+                                                : child_cfg("net", "10.2.0.0/16", "10.9.0.0/24", "aes128-sha256")));
+    return one_peer_config(p);
+}
+
+static void ikev1_xauth_mode_config(int wrong_password) {
+    const rike_config *ca = xauth_config(1);
+    const rike_config *cb = xauth_config(0);
+    net_t *n = (net_t *)xmalloc(sizeof *n);
+    net_init(n, ca, cb);
+    rike_config_free(ca);
+    rike_config_free(cb);
+    n->a.xauth_user = "carol";
+    n->a.xauth_password = wrong_password ? "guess" : "pw";
+    n->b.xauth_user = "carol";
+    n->b.xauth_password = "pw";
+    uint64_t sa = 0;
+    OK(rike_engine_initiate(n->a.e, n->now, "v1-to-b", &n->a.ip500, &sa));
+    run_for(n, 10000);
+    CHECK(count(&n->a, RIKE_EVENT_TYPE_XAUTH_REQUEST) == 1);
+    CHECK(count(&n->b, RIKE_EVENT_TYPE_XAUTH_VERIFY) == 1);
+    const ev_rec *v = last(&n->b, RIKE_EVENT_TYPE_XAUTH_VERIFY);
+    REQUIRE(v);
+    CHECK(strcmp(v->text, wrong_password ? "carol:guess" : "carol:pw") == 0);
+    CHECK(count(&n->a, RIKE_EVENT_TYPE_OTHER) == 0 && count(&n->b, RIKE_EVENT_TYPE_OTHER) == 0);
+    if (wrong_password) {
+        CHECK(count(&n->a, RIKE_EVENT_TYPE_CHILD_SA_UP) == 0 && count(&n->b, RIKE_EVENT_TYPE_CHILD_SA_UP) == 0);
+        CHECK(count(&n->a, RIKE_EVENT_TYPE_MODE_CONFIG) == 0);
+        const ev_rec *d = last(&n->a, RIKE_EVENT_TYPE_IKE_SA_DOWN);
+        REQUIRE(d);
+        CHECK(d->reason == RIKE_DOWN_REASON_AUTH_FAILED_BY_PEER);
+    } else {
+        const ev_rec *ma = last(&n->a, RIKE_EVENT_TYPE_MODE_CONFIG);
+        const ev_rec *mb = last(&n->b, RIKE_EVENT_TYPE_MODE_CONFIG);
+        REQUIRE(ma && mb);
+        rike_addr vip = addr4(10, 9, 0, 1, 0), dns = addr4(10, 9, 0, 53, 0);
+        CHECK(ma->by_us == 0 && mb->by_us == 1);
+        CHECK(memcmp(&ma->addr, &vip, sizeof vip) == 0 && memcmp(&mb->addr, &vip, sizeof vip) == 0);
+        CHECK(ma->ndns == 1 && memcmp(&ma->dns0, &dns, sizeof dns) == 0);
+        CHECK(mb->ndns == 1 && memcmp(&mb->dns0, &dns, sizeof dns) == 0);
+        const ev_rec *ca_ = last(&n->a, RIKE_EVENT_TYPE_CHILD_SA_UP);
+        const ev_rec *cb_ = last(&n->b, RIKE_EVENT_TYPE_CHILD_SA_UP);
+        REQUIRE(ca_ && cb_);
+        check_child_pair(ca_, cb_);
+        /* A's selector is the address it was given. */
+        CHECK(memcmp(ca_->local_ts0.start, vip.ip, 4) == 0 && memcmp(ca_->local_ts0.end, vip.ip, 4) == 0);
+        OK(rike_engine_delete_ike(n->a.e, n->now, sa));
+        run_for(n, 5000);
+    }
+    run_for(n, 60000);
+    size_t nsas = 99;
+    OK(rike_engine_sas(n->a.e, NULL, 0, &nsas));
+    CHECK(nsas == 0);
+    OK(rike_engine_sas(n->b.e, NULL, 0, &nsas));
+    CHECK(nsas == 0);
+    net_free(n);
+    free(n);
+}
+
 /* IKEv1 misuse: NULL, a structure from an older (smaller) header, values
  * out of range, key formats that do not fit the event. */
 static void ikev1_misuse(void) {
@@ -467,6 +554,39 @@ static void ikev1_misuse(void) {
     OK(rike_peer_builder_set_ikev1(p, &o));
     rike_peer_builder_free(p);
 
+    /* XAUTH and Mode-Config setters. */
+    REQUIRE(rike_peer_builder_new("x", &p) == RIKE_RESULT_OK);
+    CHECK_RESULT(rike_peer_builder_set_xauth_client(NULL, "u", NULL, 0), RIKE_RESULT_NULL_PARAMETER);
+    CHECK_RESULT(rike_peer_builder_set_xauth_client(p, NULL, NULL, 0), RIKE_RESULT_NULL_PARAMETER);
+    CHECK_RESULT(rike_peer_builder_set_xauth_client(p, "u", NULL, 3), RIKE_RESULT_OK); /* NULL: ask */
+    CHECK_RESULT(rike_peer_builder_add_xauth_user(p, "u", (const uint8_t *)"pw", 2), RIKE_RESULT_WRONG_STATE);
+    CHECK_RESULT(rike_peer_builder_set_xauth_server(NULL), RIKE_RESULT_NULL_PARAMETER);
+    OK(rike_peer_builder_set_xauth_server(p));
+    CHECK_RESULT(rike_peer_builder_add_xauth_user(p, "u", NULL, 2), RIKE_RESULT_NULL_PARAMETER);
+    CHECK_RESULT(rike_peer_builder_add_xauth_user(p, NULL, (const uint8_t *)"pw", 2), RIKE_RESULT_NULL_PARAMETER);
+    CHECK_RESULT(rike_peer_builder_add_xauth_user(p, "", (const uint8_t *)"pw", 2), RIKE_RESULT_INVALID_PARAMETER);
+    OK(rike_peer_builder_add_xauth_user(p, "u", (const uint8_t *)"pw", 2));
+    CHECK_RESULT(rike_peer_builder_set_mode_config_client(NULL, true), RIKE_RESULT_NULL_PARAMETER);
+    rike_addr pool = addr4(10, 9, 0, 1, 0), none;
+    memset(&none, 0, sizeof none);
+    CHECK_RESULT(rike_peer_builder_set_mode_config_server(p, true, NULL, 1, NULL, 0), RIKE_RESULT_NULL_PARAMETER);
+    CHECK_RESULT(rike_peer_builder_set_mode_config_server(p, true, &pool, 0, NULL, 0),
+                 RIKE_RESULT_INVALID_PARAMETER);
+    CHECK_RESULT(rike_peer_builder_set_mode_config_server(p, true, &none, 1, NULL, 0),
+                 RIKE_RESULT_INVALID_PARAMETER);
+    CHECK_RESULT(rike_peer_builder_set_mode_config_server(p, true, &pool, 1, NULL, 1), RIKE_RESULT_NULL_PARAMETER);
+    CHECK_RESULT(rike_peer_builder_set_mode_config_server(p, true, &pool, 1, &none, 1),
+                 RIKE_RESULT_INVALID_PARAMETER);
+    OK(rike_peer_builder_set_mode_config_server(p, false, &pool, 1, &pool, 1));
+    /* Without IKEv1 the peer is refused. */
+    OK(rike_peer_builder_set_local_id(p, "x.example"));
+    OK(rike_peer_builder_set_psk(p, (const uint8_t *)PSK, strlen(PSK)));
+    rike_config_builder *cbld = NULL;
+    REQUIRE(rike_config_builder_new(&cbld) == RIKE_RESULT_OK);
+    CHECK_RESULT(rike_config_builder_add_peer(cbld, p), RIKE_RESULT_INVALID_PARAMETER); /* consumes p */
+    CHECK(strstr(rike_last_error(), "need IKEv1") != NULL);
+    rike_config_builder_free(cbld);
+
     /* Key formats that do not fit the event are checked while draining
      * (engine_common.h); with no event current, WRONG_STATE. */
     const rike_config *ca = initiator_config();
@@ -477,6 +597,13 @@ static void ikev1_misuse(void) {
     CHECK_RESULT(rike_engine_event_keys(e, RIKE_KEY_FORMAT_IKEV1_DECRYPTION_TABLE, buf, sizeof buf, &len),
                  RIKE_RESULT_WRONG_STATE);
     CHECK(len == 7);
+    /* XAUTH answers: NULL engine, unknown SA. */
+    CHECK_RESULT(rike_engine_provide_xauth(NULL, 0, 1, 1, "u", NULL, 0), RIKE_RESULT_NULL_PARAMETER);
+    CHECK_RESULT(rike_engine_provide_xauth(e, 0, 12345, 1, "u", (const uint8_t *)"pw", 2), RIKE_RESULT_UNKNOWN_SA);
+    CHECK_RESULT(rike_engine_provide_xauth(e, 0, 12345, 1, "u", NULL, 2), RIKE_RESULT_NULL_PARAMETER);
+    CHECK_RESULT(rike_engine_provide_xauth(e, 0, 12345, 1, NULL, NULL, 0), RIKE_RESULT_UNKNOWN_SA);
+    CHECK_RESULT(rike_engine_xauth_verdict(NULL, 0, 1, 1, true), RIKE_RESULT_NULL_PARAMETER);
+    CHECK_RESULT(rike_engine_xauth_verdict(e, 0, 12345, 1, true), RIKE_RESULT_UNKNOWN_SA);
     rike_engine_free(e);
     rike_config_free(ca);
 }
@@ -1127,6 +1254,8 @@ int main(void) {
     tcp_stream();
     ikev1_cycle(0);
     ikev1_cycle(1);
+    ikev1_xauth_mode_config(0);
+    ikev1_xauth_mode_config(1);
     ikev1_misuse();
     misuse();
     return check_summary("engine_api");

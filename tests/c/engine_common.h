@@ -127,6 +127,9 @@ typedef struct {
     size_t local_ts_len, remote_ts_len;
     rike_ts local_ts0, remote_ts0;
     uint8_t spi_i[8], spi_r[8];
+    uint8_t by_us;            /* MODE_CONFIG */
+    rike_addr addr, dns0;     /* MODE_CONFIG: the address, the first DNS server */
+    size_t ndns;
     char text[512];  /* peer name, message, identity */
     char keys[1024]; /* rike_engine_event_keys output, when any */
 } ev_rec;
@@ -147,6 +150,8 @@ typedef struct side {
     const rike_key *signer;         /* SIGN_REQUEST: sign with this key */
     uint32_t admission;             /* HALF_OPEN_REQUEST: this answer, 0 = leave pending */
     int export_keys;                /* call rike_engine_event_keys on key events */
+    const char *xauth_user;         /* XAUTH_REQUEST: answer with these (NULL user: give up); */
+    const char *xauth_password;     /* XAUTH_VERIFY: accept exactly these */
 } side_t;
 
 typedef struct {
@@ -251,6 +256,18 @@ static inline void record(side_t *s, const rike_event *ev) {
     case RIKE_EVENT_TYPE_HALF_OPEN_REQUEST:
         memcpy(r->spi_i, ev->u.half_open.spi_i, 8);
         break;
+    case RIKE_EVENT_TYPE_XAUTH_VERIFY:
+        snprintf(r->text, sizeof r->text, "%s:%.*s", ev->u.xauth_verify.user, (int)ev->u.xauth_verify.password.len,
+                 ev->u.xauth_verify.password.len ? (const char *)ev->u.xauth_verify.password.ptr : "");
+        break;
+    case RIKE_EVENT_TYPE_MODE_CONFIG:
+        r->by_us = ev->u.mode_config.assigned_by_us;
+        r->addr = ev->u.mode_config.address;
+        r->ndns = ev->u.mode_config.dns_len;
+        if (r->ndns) {
+            r->dns0 = ev->u.mode_config.dns[0];
+        }
+        break;
     case RIKE_EVENT_TYPE_IKEV1_KEYS: {
         const rike_ikev1_keys *k = &ev->u.ikev1_keys;
         memcpy(r->spi_i, k->cky_i, 8);
@@ -316,6 +333,19 @@ static inline void decide(side_t *s, uint64_t now, const rike_event *ev) {
             OK(rike_engine_provide_signature(s->e, now, ev->ike_sa, ev->request_id, NULL, 0));
         }
         free(data);
+        break;
+    }
+    case RIKE_EVENT_TYPE_XAUTH_REQUEST:
+        OK(rike_engine_provide_xauth(s->e, now, ev->ike_sa, ev->request_id, s->xauth_user,
+                                     (const uint8_t *)s->xauth_password,
+                                     s->xauth_password ? strlen(s->xauth_password) : 0));
+        break;
+    case RIKE_EVENT_TYPE_XAUTH_VERIFY: {
+        const rike_xauth_verify *v = &ev->u.xauth_verify;
+        int ok = s->xauth_user && s->xauth_password && strcmp(v->user, s->xauth_user) == 0 &&
+                 v->password.len == strlen(s->xauth_password) &&
+                 (v->password.len == 0 || memcmp(v->password.ptr, s->xauth_password, v->password.len) == 0);
+        OK(rike_engine_xauth_verdict(s->e, now, ev->ike_sa, ev->request_id, ok != 0));
         break;
     }
     case RIKE_EVENT_TYPE_HALF_OPEN_REQUEST:
