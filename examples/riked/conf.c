@@ -358,6 +358,14 @@ int riked_conf_load(const char *path, riked_conf *c, char *err, size_t errlen) {
                 if (rc == 0) {
                     rc = peer_block(&lx, p);
                 }
+                /* riked holds one signing key for the engine's sign
+                 * requests, which do not name the peer. */
+                for (size_t i = 0; rc == 0 && p->external_key && i + 1 < c->npeers; i++) {
+                    if (c->peers[i].external_key) {
+                        rc = fail(&lx, "peer '%s': only one peer may use external_key (peer '%s' does)",
+                                  p->name, c->peers[i].name);
+                    }
+                }
             }
         } else if (strcmp(key, "secret") == 0) {
             if (c->nsecrets >= RIKED_MAX_SECRETS) {

@@ -274,6 +274,9 @@ if [ -x "$OUT/riked.asan" ]; then
     "listen 10.0.0.1" "peer p {" "local_id a.test" 'psk "k"' "aggressive yes" "}"
   step "riked refuses an unreadable key file" riked_refuses "/nonexistent/key.pem" \
     "listen 10.0.0.1" "peer p {" "local_id a.test" "key /nonexistent/key.pem" 'psk "k"' "}"
+  step "riked refuses two peers with external keys" riked_refuses "only one peer may use external_key" \
+    "listen 10.0.0.1" "peer p {" "local_id a.test" "key /nonexistent/a.pem" "external_key yes" "}" \
+    "peer q {" "local_id b.test" "key /nonexistent/b.pem" "external_key yes" "}"
 fi
 
 # ---------------------------------------------------------------------------
