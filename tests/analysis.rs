@@ -9,40 +9,49 @@ use common::data_dir;
 use rike::capture::{Capture, Decoder, Pdu, PduExtractor, Ports};
 use rike::dissect::{value_of, CaptureState, Dissection, Field, PduInfo, Value};
 
+/// A capture's IKE PDUs in order: (frame, time in ns, carrier, bytes).
+fn pdus_of(data: &[u8]) -> Vec<(u32, u64, rike::dissect::Carrier, Vec<u8>)> {
+    let Ok(cap) = Capture::parse(data) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut dec = Decoder::new();
+    let mut ex = PduExtractor::new(Ports::default());
+    let (mut segs, mut pdus): (Vec<_>, Vec<Pdu<'_>>) = (Vec::new(), Vec::new());
+    for f in cap.frames() {
+        let Ok(f) = f else { break };
+        let time_ns = f.timestamp.secs as u64 * 1_000_000_000 + u64::from(f.timestamp.nanos);
+        segs.clear();
+        dec.decode(&f, &mut segs);
+        pdus.clear();
+        for s in &segs {
+            ex.push(s, &mut pdus);
+        }
+        for p in &pdus {
+            out.push((p.frame, time_ns, p.carrier, p.bytes.to_vec()));
+        }
+    }
+    out
+}
+
 /// Runs the capture through a CaptureState in two passes (learn, then
 /// read) keeping only frames in `keep`; returns frame → dissection.
 fn analyse(file: &str, keep: impl Fn(u32) -> bool) -> BTreeMap<u32, (Vec<u8>, Dissection)> {
     let data = std::fs::read(data_dir().join(file)).unwrap();
+    let pdus: Vec<_> = pdus_of(&data).into_iter().filter(|p| keep(p.0)).collect();
     let mut state = CaptureState::new();
     let mut out = BTreeMap::new();
     for visited in [false, true] {
-        let cap = Capture::parse(&data).unwrap();
-        let mut dec = Decoder::new();
-        let mut ex = PduExtractor::new(Ports::default());
-        let (mut segs, mut pdus): (Vec<_>, Vec<Pdu<'_>>) = (Vec::new(), Vec::new());
-        for f in cap.frames() {
-            let f = f.unwrap();
-            if !keep(f.number) {
-                continue;
-            }
-            let time_ns = f.timestamp.secs as u64 * 1_000_000_000 + u64::from(f.timestamp.nanos);
-            segs.clear();
-            dec.decode(&f, &mut segs);
-            pdus.clear();
-            for s in &segs {
-                ex.push(s, &mut pdus);
-            }
-            for p in &pdus {
-                let info = PduInfo {
-                    frame: p.frame,
-                    time_ns,
-                    visited,
-                    carrier: p.carrier,
-                };
-                let d = state.dissect(&info, &p.bytes);
-                if visited {
-                    out.insert(p.frame, (p.bytes.to_vec(), d));
-                }
+        for (frame, time_ns, carrier, bytes) in &pdus {
+            let info = PduInfo {
+                frame: *frame,
+                time_ns: *time_ns,
+                visited,
+                carrier: *carrier,
+            };
+            let d = state.dissect(&info, bytes);
+            if visited {
+                out.insert(*frame, (bytes.clone(), d));
             }
         }
     }
@@ -224,26 +233,7 @@ fn a_pass_without_a_tree_learns_the_same_and_shows_the_same_summary() {
     let (mut frames, mut experts_seen) = (0usize, 0usize);
     for path in common::captures() {
         let data = std::fs::read(&path).unwrap();
-        let Ok(cap) = Capture::parse(&data) else {
-            continue;
-        };
-        let mut pdus_all: Vec<(u32, u64, rike::dissect::Carrier, Vec<u8>)> = Vec::new();
-        let mut dec = Decoder::new();
-        let mut ex = PduExtractor::new(Ports::default());
-        let (mut segs, mut pdus): (Vec<_>, Vec<Pdu<'_>>) = (Vec::new(), Vec::new());
-        for f in cap.frames() {
-            let Ok(f) = f else { break };
-            let time_ns = f.timestamp.secs as u64 * 1_000_000_000 + u64::from(f.timestamp.nanos);
-            segs.clear();
-            dec.decode(&f, &mut segs);
-            pdus.clear();
-            for s in &segs {
-                ex.push(s, &mut pdus);
-            }
-            for p in &pdus {
-                pdus_all.push((p.frame, time_ns, p.carrier, p.bytes.to_vec()));
-            }
-        }
+        let pdus_all = pdus_of(&data);
         let (mut full, mut lean) = (CaptureState::new(), CaptureState::new());
         all_keys(&mut full);
         all_keys(&mut lean);
