@@ -17,7 +17,7 @@ cd "$root" || exit 2
 secs="${SMOKE_SECONDS:-30}"
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(parse_strict parse_lax tcp_reassembler roundtrip_emit)
+    targets=(parse_strict parse_lax tcp_reassembler roundtrip_emit engine_exchange)
 fi
 
 # A target dir of its own, so the ASan builds in fuzz/target stay.

@@ -71,6 +71,39 @@ fn replay_roundtrip_emit() {
     replay_all("roundtrip_emit", checks::check_roundtrip_emit);
 }
 
+#[test]
+fn replay_engine_exchange() {
+    replay_all("engine_exchange", |d| {
+        checks::check_engine_exchange(d);
+    });
+}
+
+/// The engine target's script language: a script that only delivers runs
+/// a whole handshake, IKEv2 (even first octet) and IKEv1 (odd); one that
+/// drops everything brings nothing up; hostile scripts (every operation,
+/// raw injections, corruption, commands) run to the end.
+#[test]
+fn engine_exchange_scripts_mean_what_they_say() {
+    assert_eq!(checks::check_engine_exchange(&[0; 64]), (1, 1), "IKEv2");
+    let mut v1 = vec![1u8; 64];
+    v1[0] = 1;
+    assert_eq!(checks::check_engine_exchange(&v1), (1, 1), "IKEv1");
+    let mut drop = vec![4u8; 64];
+    drop[0] = 0;
+    assert_eq!(checks::check_engine_exchange(&drop), (0, 0));
+    let mut x: u32 = 0x1234_5678;
+    for first in 0..8u8 {
+        let mut script = vec![first];
+        script.extend((0..2000).map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            (x >> 24) as u8
+        }));
+        checks::check_engine_exchange(&script);
+    }
+}
+
 // ---------------------------------------------------------------------
 // Bug 1 (fixed in 862eaad): an IKEv1 payload of type 46 or 53 ended the
 // payload chain.

@@ -16,6 +16,9 @@ fn main() {
         "parse_lax" => rike_fuzz::check_parse_lax,
         "tcp_reassembler" => rike_fuzz::check_tcp_reassembler,
         "roundtrip_emit" => rike_fuzz::check_roundtrip_emit,
+        "engine_exchange" => |d: &[u8]| {
+            rike_fuzz::check_engine_exchange(d);
+        },
         t => panic!("unknown target {t}"),
     };
     let mut failed = false;
