@@ -19,7 +19,7 @@ use std::net::SocketAddr;
 use super::auth::{auth_method, configured_psk, AuthBase};
 use super::main_mode::{chosen_from_reply, fresh_cookie};
 use super::natt::write_vids;
-use super::payloads::{identity_body, notify_body, Inbound, ProposalIn, TransformIn};
+use super::payloads::{identity_body, Inbound, ProposalIn, TransformIn};
 use super::proposal::{echo_sa_body, effective_life, p1_offer, p1_sa_body, P1Transform};
 use super::sa::{ExpectKe, IsakmpSa, Phase1, NONCE_LEN};
 use crate::crypto::Secret;
@@ -29,7 +29,7 @@ use crate::engine::timer::Timer;
 use crate::wire::emit::ChainBuilder;
 use crate::wire::header::Flags;
 use crate::wire::message::Message;
-use crate::wire::registry::{ExchangeType, KeMethod, NotifyTypeV1, PayloadType, ProtocolIdV1};
+use crate::wire::registry::{ExchangeType, KeMethod, NotifyTypeV1, PayloadType};
 
 const AM: ExchangeType = ExchangeType::AGGRESSIVE;
 
@@ -317,18 +317,7 @@ impl IsakmpSa {
             return;
         }
         self.write_natd(ctx, &mut c);
-        if ctx.peer_cfg(self.peer).initial_contact && self.replaces.is_none() {
-            let spi = [self.cky_i, self.cky_r].concat();
-            c.payload(PayloadType::NOTIFICATION, 0, |o| {
-                notify_body(
-                    o,
-                    ProtocolIdV1::ISAKMP,
-                    &spi,
-                    NotifyTypeV1::INITIAL_CONTACT,
-                    &[],
-                )
-            });
-        }
+        self.write_initial_contact(ctx, &mut c);
         let Ok((first, chain)) = c.finish() else {
             return;
         };

@@ -4,7 +4,7 @@
 //! keys and signatures, HASH_I/HASH_R, signatures with certificates
 //! (RFC 2409 §5.1, RFC 4754, RFC 4945), and the ID payloads.
 
-use super::payloads::{identity_body, identity_of, IdIn, Inbound};
+use super::payloads::{identity_body, identity_of, notify_body, IdIn, Inbound};
 use super::sa::{IsakmpSa, V1Keys};
 use crate::crypto::cert::{self, AltName, EkuPolicy};
 use crate::crypto::keymat_v1::{self, Phase1Keys};
@@ -13,7 +13,7 @@ use crate::engine::config::{LocalAuth, PeerConfig, RemoteAuth, XauthRole};
 use crate::engine::ctx::Ctx;
 use crate::engine::identity::Identity;
 use crate::wire::emit::ChainBuilder;
-use crate::wire::registry::{CertEncoding, IkeAuthMethod, PayloadType};
+use crate::wire::registry::{CertEncoding, IkeAuthMethod, NotifyTypeV1, PayloadType, ProtocolIdV1};
 
 /// What a phase 1 authentication method is based on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -202,6 +202,23 @@ impl IsakmpSa {
         )
         .ok()
         .map(|s| s.expose().to_vec())
+    }
+
+    /// INITIAL-CONTACT (RFC 2407 §4.6.3.3) with the phase 1 proof, when
+    /// configured and this SA replaces none of ours.
+    pub(crate) fn write_initial_contact(&self, ctx: &Ctx<'_>, c: &mut ChainBuilder) {
+        if ctx.peer_cfg(self.peer).initial_contact && self.replaces.is_none() {
+            let spi = [self.cky_i, self.cky_r].concat();
+            c.payload(PayloadType::NOTIFICATION, 0, |o| {
+                notify_body(
+                    o,
+                    ProtocolIdV1::ISAKMP,
+                    &spi,
+                    NotifyTypeV1::INITIAL_CONTACT,
+                    &[],
+                )
+            });
+        }
     }
 
     /// Writes our ID payload (unless it went earlier, as in Aggressive

@@ -17,7 +17,7 @@ use std::net::SocketAddr;
 
 use super::auth::{auth_method, configured_psk, AuthBase};
 use super::natt::write_vids;
-use super::payloads::{notify_body, Inbound, ProposalIn, TransformIn};
+use super::payloads::{Inbound, ProposalIn, TransformIn};
 use super::proposal::{echo_sa_body, effective_life, p1_offer, p1_sa_body, P1Transform};
 use super::sa::{ExpectKe, ExpectMmSa, IsakmpSa, PendingPsk, Phase1, NONCE_LEN};
 use crate::engine::ctx::Ctx;
@@ -310,18 +310,7 @@ impl IsakmpSa {
             self.die(ctx, DownReason::Error(why));
             return;
         }
-        if ctx.peer_cfg(self.peer).initial_contact && self.replaces.is_none() {
-            let spi = [self.cky_i, self.cky_r].concat();
-            c.payload(PayloadType::NOTIFICATION, 0, |o| {
-                notify_body(
-                    o,
-                    ProtocolIdV1::ISAKMP,
-                    &spi,
-                    NotifyTypeV1::INITIAL_CONTACT,
-                    &[],
-                )
-            });
-        }
+        self.write_initial_contact(ctx, &mut c);
         let Ok((first, chain)) = c.finish() else {
             return;
         };
