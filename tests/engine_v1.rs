@@ -1218,3 +1218,26 @@ fn aggressive_mode_asks_the_application_with_the_peers_identity() {
     net.run(10_000);
     converged(&net);
 }
+
+/// INITIAL-CONTACT (RFC 2407 §4.6.3.3): A "reboots" (a fresh endpoint,
+/// same configuration) and runs Main Mode again; its MM5 carries the
+/// notify and B retires the stale ISAKMP SA and its IPsec SA at once.
+#[test]
+fn initial_contact_after_a_reboot_retires_the_stale_isakmp_sa() {
+    let mut net = net_of(ini(), resp());
+    connect(&mut net);
+    let stale = only_sa(&net.b.ep);
+    let stale_child = child_ups(&net.b.events)[0].spi_in;
+    net.a.ep = endpoint(vec![ini()], 3, |_| {}).ep;
+    let b_events = net.b.events.len();
+    connect(&mut net);
+    let fresh = only_sa(&net.b.ep);
+    assert_ne!(fresh, stale);
+    assert!(net.b.ep.is_established(fresh));
+    let later = &net.b.events[b_events..];
+    assert_eq!(downs(later), vec![DownReason::Deleted { by_peer: true }]);
+    assert!(child_downs(later)
+        .iter()
+        .any(|(spi, _)| *spi == stale_child));
+    converged(&net);
+}
