@@ -1241,3 +1241,14 @@ fn initial_contact_after_a_reboot_retires_the_stale_isakmp_sa() {
         .any(|(spi, _)| *spi == stale_child));
     converged(&net);
 }
+
+/// A second ISAKMP SA to the same peer carries no INITIAL-CONTACT: both
+/// stay up at the responder.
+#[test]
+fn a_second_isakmp_sa_to_the_same_peer_sends_no_initial_contact() {
+    let mut net = net_of(ini(), resp());
+    connect(&mut net);
+    connect(&mut net);
+    assert_eq!(net.b.ep.sa_count(), 2);
+    assert!(downs(&net.b.events).is_empty());
+}

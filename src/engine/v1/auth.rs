@@ -205,9 +205,10 @@ impl IsakmpSa {
     }
 
     /// INITIAL-CONTACT (RFC 2407 §4.6.3.3) with the phase 1 proof, when
-    /// configured and this SA replaces none of ours.
+    /// configured and no other ISAKMP SA with the peer lived when we
+    /// started (nor is this a rekey).
     pub(crate) fn write_initial_contact(&self, ctx: &Ctx<'_>, c: &mut ChainBuilder) {
-        if ctx.peer_cfg(self.peer).initial_contact && self.replaces.is_none() {
+        if ctx.peer_cfg(self.peer).initial_contact && self.initial_contact {
             let spi = [self.cky_i, self.cky_r].concat();
             c.payload(PayloadType::NOTIFICATION, 0, |o| {
                 notify_body(

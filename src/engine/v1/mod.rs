@@ -365,6 +365,9 @@ impl V1Engine {
             Phase1::Start,
         );
         sa.replaces = replaces;
+        // INITIAL-CONTACT says this is the only SA with the peer.
+        sa.initial_contact =
+            replaces.is_none() && !self.sas.values().any(|s| s.peer == peer && !s.is_dead());
         let ok = if aggressive {
             sa.start_aggressive(ctx)
         } else {

@@ -286,6 +286,9 @@ pub(crate) struct IsakmpSa {
     pub(crate) lifetime_s: Option<u64>,
     /// The ISAKMP SA this one replaces (phase 1 rekey).
     pub(crate) replaces: Option<SaHandle>,
+    /// Initiator: send INITIAL-CONTACT (no other ISAKMP SA with this peer
+    /// when we started, and not a rekey).
+    pub(crate) initial_contact: bool,
     pub(crate) effects: Effects,
     /// Quick Modes started to rekey, by the Child SA they replace.
     pub(crate) rekeying: Vec<ChildId>,
@@ -356,6 +359,7 @@ impl IsakmpSa {
             frag_id: 0,
             lifetime_s: None,
             replaces: None,
+            initial_contact: false,
             effects: Effects::default(),
             rekeying: Vec::new(),
             resume: None,
